@@ -1,0 +1,9 @@
+/**
+ * The broker side of every program: connecting to NATS, the JetStream
+ * stream, and the fast publisher.
+ *
+ * @module
+ */
+export * from "./connection.ts";
+export * from "./stream.ts";
+export * from "./publisher.ts";

@@ -1,0 +1,340 @@
+/**
+ * JetStreamPublisher: stores messages in a JetStream stream as fast as the
+ * client allows, and never forgets one it was given.
+ *
+ * The fast pattern: core `publish` with a per-message reply subject under
+ * one inbox prefix, one wildcard subscription counting the JetStream acks,
+ * a bounded window of publishes in flight, and `Nats-Msg-Id` on each so a
+ * resend is stored once. Publishes not acknowledged in time, answered with
+ * an error, or sent on a connection that was lost are resent until
+ * acknowledged; callers that cannot wait that long (HTTP) may give up on
+ * theirs and tell their client to retry.
+ *
+ * @module
+ */
+import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection } from "nats";
+import type { Subscription } from "nats";
+import { errorMessage, type Logger } from "../log/mod.ts";
+
+/** How a waiting publish ended. */
+export type PublishOutcome = "ok" | "unavailable" | "timeout";
+
+/** Options of a {@link JetStreamPublisher}. */
+export interface PublisherOptions {
+  /** The subject messages are published to. */
+  subject: string;
+  /** Publishes in flight at most (default 1024). */
+  window?: number;
+  /** Resend a publish not acknowledged within this (default 5000 ms). */
+  ackTimeoutMs?: number;
+  log: Logger;
+  /**
+   * Called (at most every 2 s) when JetStream does not answer for the
+   * subject — e.g. the stream was deleted or the server lost its store — so
+   * the owner can re-create the stream.
+   */
+  onNoStream?: () => Promise<void>;
+}
+
+/** Counters of a publisher, for metrics. */
+export interface PublisherStats {
+  /** Messages handed to the publisher. */
+  published: number;
+  /** Messages acknowledged by JetStream (including duplicates). */
+  acked: number;
+  /** Acks that said the message was a duplicate (already stored). */
+  duplicates: number;
+  /** Publishes sent again (timeout, error ack, lost connection). */
+  resent: number;
+  /** Error answers from JetStream. */
+  errorAcks: number;
+  /** Waiting publishes given up by their caller. */
+  cancelled: number;
+}
+
+interface InFlight {
+  token: string;
+  data: Uint8Array;
+  hdrs: MsgHdrs;
+  sentAt: number;
+  attempts: number;
+  /** When to resend after an error answer; 0 = on ack timeout only. */
+  retryAt: number;
+  settle: ((o: PublishOutcome) => void) | undefined;
+}
+
+const ERROR_PREFIX = [0x7b, 0x22, 0x65]; // `{"e` of `{"error":…}`
+const DUP_MARK = new TextEncoder().encode(`"duplicate"`);
+
+function hasDuplicateMark(data: Uint8Array): boolean {
+  outer: for (let i = data.length - DUP_MARK.length; i >= 0; i--) {
+    for (let j = 0; j < DUP_MARK.length; j++) {
+      if (data[i + j] !== DUP_MARK[j]) continue outer;
+    }
+    return true;
+  }
+  return false;
+}
+
+/** Publishes to JetStream with a bounded window of unacknowledged messages. */
+export class JetStreamPublisher {
+  readonly stats: PublisherStats = {
+    published: 0,
+    acked: 0,
+    duplicates: 0,
+    resent: 0,
+    errorAcks: 0,
+    cancelled: 0,
+  };
+  readonly #nc: NatsConnection;
+  readonly #subject: string;
+  readonly #window: number;
+  readonly #ackTimeout: number;
+  readonly #log: Logger;
+  readonly #onNoStream: (() => Promise<void>) | undefined;
+  readonly #prefix: string;
+  readonly #inflight = new Map<string, InFlight>();
+  readonly #sub: Subscription;
+  readonly #timer: ReturnType<typeof setInterval>;
+  #seq = 0;
+  #connected = true;
+  #failing = false;
+  #lastNoStreamCall = 0;
+  #capacity: PromiseWithResolvers<void> | undefined;
+  #drained: PromiseWithResolvers<void> | undefined;
+  #closed = false;
+
+  constructor(nc: NatsConnection, o: PublisherOptions) {
+    this.#nc = nc;
+    this.#subject = o.subject;
+    this.#window = o.window ?? 1024;
+    this.#ackTimeout = o.ackTimeoutMs ?? 5000;
+    this.#log = o.log;
+    this.#onNoStream = o.onNoStream;
+    this.#prefix = createInbox() + ".";
+    this.#sub = nc.subscribe(this.#prefix + "*", {
+      callback: (err, msg) => {
+        if (!err) this.#onAck(msg);
+      },
+    });
+    this.#timer = setInterval(() => this.#sweep(), Math.min(250, this.#ackTimeout / 4));
+    this.#watchStatus();
+  }
+
+  /** Publishes in flight (sent, not yet acknowledged). */
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  /** Whether the window is full; callers should `await waitForCapacity()`. */
+  get full(): boolean {
+    return this.#inflight.size >= this.#window;
+  }
+
+  /**
+   * Circuit breaker: false while disconnected from NATS or while JetStream
+   * answers with errors or not at all. Nothing is dropped while false;
+   * publishes wait and are resent.
+   */
+  get available(): boolean {
+    return this.#connected && !this.#failing && !this.#closed;
+  }
+
+  /**
+   * Hands over a message for storing; it is resent until acknowledged. Does
+   * not wait: callers check {@link full} and await {@link waitForCapacity}.
+   * `data` must not be changed afterwards.
+   */
+  send(data: Uint8Array, msgId: string): void {
+    this.#start(data, msgId, undefined);
+  }
+
+  /**
+   * Publishes and waits for the JetStream ack. Answers "unavailable" at once
+   * while the broker is down, and "timeout" when no ack came in time — in
+   * both cases the message is given up (the caller's client retries; the
+   * same `msgId` makes that safe).
+   */
+  async publish(data: Uint8Array, msgId: string, timeoutMs: number): Promise<PublishOutcome> {
+    if (!this.available) return "unavailable";
+    const deadline = performance.now() + timeoutMs;
+    while (this.full) {
+      const left = deadline - performance.now();
+      if (left <= 0 || !(await this.#waitOrTimeout(left))) return "timeout";
+    }
+    const { promise, resolve } = Promise.withResolvers<PublishOutcome>();
+    const token = this.#start(data, msgId, resolve);
+    const timer = setTimeout(() => {
+      const e = this.#inflight.get(token);
+      if (e) {
+        this.#remove(e);
+        this.stats.cancelled++;
+        resolve("timeout");
+      }
+    }, Math.max(1, deadline - performance.now()));
+    const outcome = await promise;
+    clearTimeout(timer);
+    return outcome;
+  }
+
+  /** Resolves when the window has room again. */
+  waitForCapacity(): Promise<void> {
+    if (!this.full) return Promise.resolve();
+    this.#capacity ??= Promise.withResolvers<void>();
+    return this.#capacity.promise;
+  }
+
+  /** Waits until every publish is acknowledged, or the timeout passes. Returns whether all were. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.#inflight.size === 0) return true;
+    this.#drained ??= Promise.withResolvers<void>();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<boolean>((r) => timer = setTimeout(() => r(false), timeoutMs));
+    const ok = await Promise.race([this.#drained.promise.then(() => true), timedOut]);
+    clearTimeout(timer);
+    return ok;
+  }
+
+  /** Stops resending and unsubscribes; waiting publishes answer "unavailable". */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const e of this.#inflight.values()) e.settle?.("unavailable");
+    this.#inflight.clear();
+    try {
+      this.#sub.unsubscribe();
+    } catch {
+      // connection already closed
+    }
+  }
+
+  #start(data: Uint8Array, msgId: string, settle: InFlight["settle"]): string {
+    const token = (this.#seq++).toString(36);
+    const hdrs = headers();
+    hdrs.set("Nats-Msg-Id", msgId);
+    const e: InFlight = { token, data, hdrs, sentAt: 0, attempts: 0, retryAt: 0, settle };
+    this.#inflight.set(token, e);
+    this.stats.published++;
+    this.#transmit(e);
+    return token;
+  }
+
+  #transmit(e: InFlight): void {
+    e.sentAt = performance.now();
+    e.retryAt = 0;
+    e.attempts++;
+    try {
+      this.#nc.publish(this.#subject, e.data, { reply: this.#prefix + e.token, headers: e.hdrs });
+    } catch (err) {
+      // Closed or draining connection: keep it, the sweep resends it.
+      e.retryAt = e.sentAt + 1000;
+      this.#log.debug("publish failed, will resend", { error: errorMessage(err) });
+    }
+  }
+
+  #onAck(msg: Msg): void {
+    const e = this.#inflight.get(msg.subject.slice(this.#prefix.length));
+    if (!e) return; // a late ack of a publish already settled
+    const data = msg.data;
+    if (msg.headers?.hasError || data.length === 0) {
+      // 503 "no responders": no stream takes this subject (yet).
+      this.#failed(e, "no JetStream stream answered", true);
+      return;
+    }
+    if (data[0] === ERROR_PREFIX[0] && data[1] === ERROR_PREFIX[1] && data[2] === ERROR_PREFIX[2]) {
+      let reason = "JetStream error";
+      try {
+        reason = JSON.parse(new TextDecoder().decode(data)).error?.description ?? reason;
+      } catch {
+        // keep the generic reason
+      }
+      this.#failed(e, reason, /stream not found|no stream/i.test(reason));
+      return;
+    }
+    if (hasDuplicateMark(data)) this.stats.duplicates++;
+    this.stats.acked++;
+    this.#failing = false;
+    this.#remove(e);
+    e.settle?.("ok");
+  }
+
+  #failed(e: InFlight, reason: string, noStream: boolean): void {
+    this.stats.errorAcks++;
+    if (!this.#failing) this.#log.warn("JetStream refused a publish; resending", { reason });
+    this.#failing = true;
+    e.retryAt = performance.now() + Math.min(2000, 100 * 2 ** Math.min(e.attempts, 5));
+    if (noStream && this.#onNoStream && performance.now() - this.#lastNoStreamCall > 2000) {
+      this.#lastNoStreamCall = performance.now();
+      this.#onNoStream().catch((err) =>
+        this.#log.warn("could not re-create the stream", { error: errorMessage(err) })
+      );
+    }
+  }
+
+  #remove(e: InFlight): void {
+    this.#inflight.delete(e.token);
+    const size = this.#inflight.size;
+    if (this.#capacity && size < this.#window) {
+      this.#capacity.resolve();
+      this.#capacity = undefined;
+    }
+    if (this.#drained && size === 0) {
+      this.#drained.resolve();
+      this.#drained = undefined;
+    }
+  }
+
+  #sweep(): void {
+    if (!this.#connected || this.#inflight.size === 0) {
+      if (this.#inflight.size === 0) this.#failing = false;
+      return;
+    }
+    const now = performance.now();
+    let timedOut = 0;
+    for (const e of this.#inflight.values()) {
+      if (e.retryAt !== 0 ? now >= e.retryAt : now - e.sentAt >= this.#ackTimeout) {
+        if (e.retryAt === 0) timedOut++;
+        this.stats.resent++;
+        this.#transmit(e);
+      }
+    }
+    if (timedOut > 0) {
+      this.#failing = true;
+      this.#log.warn("JetStream acks overdue; resending", { count: timedOut });
+    }
+  }
+
+  #waitOrTimeout(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([
+      this.waitForCapacity().then(() => true),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), ms)),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  #watchStatus(): void {
+    (async () => {
+      for await (const s of this.#nc.status()) {
+        if (s.type === "disconnect") {
+          this.#connected = false;
+          // Callers waiting on an ack are told now, not after their timeout.
+          for (const e of [...this.#inflight.values()]) {
+            if (e.settle) {
+              this.#remove(e);
+              this.stats.cancelled++;
+              e.settle("unavailable");
+            }
+          }
+        } else if (s.type === "reconnect") {
+          this.#connected = true;
+          // Whatever was sent on the lost connection may never be acked: resend it all.
+          for (const e of this.#inflight.values()) {
+            this.stats.resent++;
+            this.#transmit(e);
+          }
+        }
+      }
+    })().catch(() => {});
+  }
+}

@@ -1,0 +1,321 @@
+/**
+ * Protobuf codec for Heka `Message` and stream `Header`, on protobufjs's
+ * wire `Reader`/`Writer`.
+ *
+ * Strings are decoded with a non-fatal `TextDecoder`, so a string field that
+ * holds invalid UTF-8 decodes (to U+FFFD) instead of failing; relays never
+ * re-encode and keep the original bytes. The codec knows nothing of sockets
+ * or framing.
+ *
+ * @module
+ */
+import protobuf from "protobufjs";
+import {
+  type HekaField,
+  type HekaMessage,
+  newField,
+  newMessage,
+  type ValueType,
+} from "./message.ts";
+
+const { Reader, Writer } = protobuf;
+type ReaderT = protobuf.Reader;
+
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+
+/** HMAC hash functions of the stream header. */
+export const HmacHash = { MD5: 0, SHA1: 1 } as const;
+/** One of {@link HmacHash}. */
+export type HmacHash = typeof HmacHash[keyof typeof HmacHash];
+
+/** A Heka stream framing header. */
+export interface HekaHeader {
+  messageLength: number;
+  hmacHashFunction: HmacHash;
+  hmacSigner: string | undefined;
+  hmacKeyVersion: number | undefined;
+  hmac: Uint8Array | undefined;
+}
+
+/** Raised when bytes are not a decodable protobuf message. */
+export class HekaDecodeError extends Error {
+  override name = "HekaDecodeError";
+}
+
+function readString(r: ReaderT): string {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  if (end > r.len) throw new RangeError(`string of ${len} bytes overruns the message`);
+  r.pos = end;
+  return utf8.decode(r.buf.subarray(start, end));
+}
+
+function readBytes(r: ReaderT): Uint8Array {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  if (end > r.len) throw new RangeError(`bytes of ${len} bytes overruns the message`);
+  r.pos = end;
+  return r.buf.subarray(start, end);
+}
+
+/** Reads an int64 varint as bigint without intermediate objects beyond the result. */
+function readInt64Big(r: ReaderT): bigint {
+  const buf = r.buf;
+  let lo = 0;
+  let hi = 0;
+  let shift = 0;
+  let i = r.pos;
+  // low 28 bits
+  for (; shift < 28; shift += 7) {
+    if (i >= r.len) throw new RangeError("varint overruns the message");
+    const b = buf[i++];
+    lo |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      r.pos = i;
+      return BigInt(lo >>> 0);
+    }
+  }
+  if (i >= r.len) throw new RangeError("varint overruns the message");
+  let b = buf[i++];
+  lo |= (b & 0x0f) << 28;
+  hi = (b & 0x7f) >> 4;
+  if (b >= 0x80) {
+    for (shift = 3; shift < 32; shift += 7) {
+      if (i >= r.len) throw new RangeError("varint overruns the message");
+      b = buf[i++];
+      hi |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    if (b >= 0x80) throw new RangeError("varint longer than 10 bytes");
+  }
+  r.pos = i;
+  return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+}
+
+function readInt64Number(r: ReaderT): number {
+  return Number(readInt64Big(r));
+}
+
+function readPackedOrOne<T>(r: ReaderT, wireType: number, readOne: () => T, out: T[]): void {
+  if (wireType === 2) {
+    const end = r.uint32() + r.pos;
+    if (end > r.len) throw new RangeError("packed field overruns the message");
+    while (r.pos < end) out.push(readOne());
+  } else {
+    out.push(readOne());
+  }
+}
+
+function decodeField(r: ReaderT, end: number): HekaField {
+  const f = newField("");
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const wt = tag & 7;
+    switch (tag >>> 3) {
+      case 1:
+        f.name = readString(r);
+        break;
+      case 2:
+        f.valueType = r.int32() as ValueType;
+        break;
+      case 3:
+        f.representation = readString(r);
+        break;
+      case 4:
+        f.valueString.push(readString(r));
+        break;
+      case 5:
+        f.valueBytes.push(readBytes(r));
+        break;
+      case 6:
+        readPackedOrOne(r, wt, () => readInt64Number(r), f.valueInteger);
+        break;
+      case 7:
+        readPackedOrOne(r, wt, () => r.double(), f.valueDouble);
+        break;
+      case 8:
+        readPackedOrOne(r, wt, () => r.bool(), f.valueBool);
+        break;
+      default:
+        r.skipType(wt);
+    }
+  }
+  if (r.pos !== end) throw new RangeError("field overruns its length");
+  return f;
+}
+
+/**
+ * Decodes a Heka `Message`. Throws {@link HekaDecodeError} for bytes that are
+ * not a protobuf message of that shape; does not validate required fields
+ * (see {@link validateMessage}).
+ */
+export function decodeMessage(bytes: Uint8Array): HekaMessage {
+  const r = Reader.create(bytes);
+  const m = newMessage();
+  try {
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      const wt = tag & 7;
+      switch (tag >>> 3) {
+        case 1:
+          m.uuid = readBytes(r);
+          break;
+        case 2:
+          m.timestamp = readInt64Big(r);
+          break;
+        case 3:
+          m.type = readString(r);
+          break;
+        case 4:
+          m.logger = readString(r);
+          break;
+        case 5:
+          m.severity = r.int32();
+          break;
+        case 6:
+          m.payload = readString(r);
+          break;
+        case 7:
+          m.envVersion = readString(r);
+          break;
+        case 8:
+          m.pid = r.int32();
+          break;
+        case 9:
+          m.hostname = readString(r);
+          break;
+        case 10: {
+          if (wt !== 2) throw new RangeError("fields must be length-delimited");
+          const end = r.uint32() + r.pos;
+          if (end > r.len) throw new RangeError("field overruns the message");
+          m.fields.push(decodeField(r, end));
+          break;
+        }
+        default:
+          if (tag === 0) throw new RangeError("zero tag");
+          r.skipType(wt);
+      }
+    }
+  } catch (err) {
+    throw new HekaDecodeError(
+      `undecodable protobuf message: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return m;
+}
+
+/**
+ * Checks what the original Lagermeister required of a message. Returns
+ * `undefined` when valid, else a short reason naming what is missing.
+ */
+export function validateMessage(m: HekaMessage): string | undefined {
+  if (m.uuid === undefined) return "missing uuid";
+  if (m.uuid.length !== 16) return `uuid must be 16 bytes, got ${m.uuid.length}`;
+  if (m.timestamp === undefined) return "missing timestamp";
+  if (m.hostname === undefined || m.hostname === "") return "missing hostname";
+  if (m.payload === undefined && m.fields.length === 0) return "missing payload and fields";
+  return undefined;
+}
+
+function writeString(w: protobuf.Writer, fieldNo: number, s: string | undefined): void {
+  if (s !== undefined) w.uint32((fieldNo << 3) | 2).string(s);
+}
+
+/** Encodes a Heka `Message` (for generators and tests; relays never re-encode). */
+export function encodeMessage(m: HekaMessage): Uint8Array {
+  const w = Writer.create();
+  if (m.uuid !== undefined) w.uint32((1 << 3) | 2).bytes(m.uuid);
+  if (m.timestamp !== undefined) {
+    w.uint32(2 << 3).int64(m.timestamp.toString() as unknown as number);
+  }
+  writeString(w, 3, m.type);
+  writeString(w, 4, m.logger);
+  if (m.severity !== undefined) w.uint32(5 << 3).int32(m.severity);
+  writeString(w, 6, m.payload);
+  writeString(w, 7, m.envVersion);
+  if (m.pid !== undefined) w.uint32(8 << 3).int32(m.pid);
+  writeString(w, 9, m.hostname);
+  for (const f of m.fields) {
+    w.uint32((10 << 3) | 2).fork();
+    w.uint32((1 << 3) | 2).string(f.name);
+    if (f.valueType !== 0) w.uint32(2 << 3).int32(f.valueType);
+    if (f.representation) w.uint32((3 << 3) | 2).string(f.representation);
+    for (const s of f.valueString) w.uint32((4 << 3) | 2).string(s);
+    for (const b of f.valueBytes) w.uint32((5 << 3) | 2).bytes(b);
+    if (f.valueInteger.length) {
+      w.uint32((6 << 3) | 2).fork();
+      for (const v of f.valueInteger) w.int64(v);
+      w.ldelim();
+    }
+    if (f.valueDouble.length) {
+      w.uint32((7 << 3) | 2).fork();
+      for (const v of f.valueDouble) w.double(v);
+      w.ldelim();
+    }
+    if (f.valueBool.length) {
+      w.uint32((8 << 3) | 2).fork();
+      for (const v of f.valueBool) w.bool(v);
+      w.ldelim();
+    }
+    w.ldelim();
+  }
+  return w.finish();
+}
+
+/** Decodes a stream framing `Header`. Throws {@link HekaDecodeError} when malformed. */
+export function decodeHeader(bytes: Uint8Array): HekaHeader {
+  const r = Reader.create(bytes);
+  const h: HekaHeader = {
+    messageLength: -1,
+    hmacHashFunction: HmacHash.MD5,
+    hmacSigner: undefined,
+    hmacKeyVersion: undefined,
+    hmac: undefined,
+  };
+  try {
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          h.messageLength = r.uint32();
+          break;
+        case 3:
+          h.hmacHashFunction = r.int32() as HmacHash;
+          break;
+        case 4:
+          h.hmacSigner = readString(r);
+          break;
+        case 5:
+          h.hmacKeyVersion = r.uint32();
+          break;
+        case 6:
+          h.hmac = readBytes(r);
+          break;
+        default:
+          if (tag === 0) throw new RangeError("zero tag");
+          r.skipType(tag & 7);
+      }
+    }
+  } catch (err) {
+    throw new HekaDecodeError(
+      `undecodable header: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  if (h.messageLength < 0) throw new HekaDecodeError("header has no message_length");
+  return h;
+}
+
+/** Encodes a stream framing `Header`. */
+export function encodeHeader(h: Partial<HekaHeader> & { messageLength: number }): Uint8Array {
+  const w = Writer.create();
+  w.uint32(1 << 3).uint32(h.messageLength);
+  if (h.hmac !== undefined) {
+    w.uint32(3 << 3).int32(h.hmacHashFunction ?? HmacHash.MD5);
+  }
+  if (h.hmacSigner !== undefined) w.uint32((4 << 3) | 2).string(h.hmacSigner);
+  if (h.hmacKeyVersion !== undefined) w.uint32(5 << 3).uint32(h.hmacKeyVersion);
+  if (h.hmac !== undefined) w.uint32((6 << 3) | 2).bytes(h.hmac);
+  return w.finish();
+}

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { connect, type NatsConnection } from "nats";
+import { ensureStream, JetStreamPublisher } from "../../services/broker/mod.ts";
+import { Logger } from "../../services/log/mod.ts";
+import { NatsServer } from "../helpers/nats_server.ts";
+
+const log = new Logger("test", "warn");
+
+async function streamCount(nc: NatsConnection, name: string): Promise<number> {
+  const jsm = await nc.jetstreamManager();
+  return (await jsm.streams.info(name)).state.messages;
+}
+
+Deno.test("publisher stores every message once, even when sent twice", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  try {
+    await ensureStream(nc, { name: "T", subjects: ["t.logs"] }, log);
+    const pub = new JetStreamPublisher(nc, { subject: "t.logs", window: 64, log });
+    const data = new Uint8Array(3000).fill(7);
+    for (let i = 0; i < 2000; i++) {
+      if (pub.full) await pub.waitForCapacity();
+      pub.send(data, `id-${i % 1000}`);
+    }
+    assert.equal(await pub.drain(10_000), true);
+    assert.equal(pub.stats.acked, 2000);
+    assert.equal(pub.stats.duplicates, 1000);
+    assert.equal(await streamCount(nc, "T"), 1000);
+    assert.equal(await pub.publish(data, "single", 2000), "ok");
+    pub.close();
+  } finally {
+    await nc.close();
+    await server.dispose();
+  }
+});
+
+Deno.test("publisher resends across a broker restart and reports unavailable meanwhile", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({
+    servers: server.url,
+    noAsyncTraces: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 100,
+  });
+  try {
+    await ensureStream(nc, { name: "T", subjects: ["t.logs"] }, log);
+    const pub = new JetStreamPublisher(nc, { subject: "t.logs", window: 1024, log });
+    const data = new Uint8Array(100).fill(1);
+    for (let i = 0; i < 500; i++) {
+      if (pub.full) await pub.waitForCapacity();
+      pub.send(data, `a-${i}`);
+    }
+    await server.kill();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pub.available, false);
+    const t0 = performance.now();
+    assert.equal(await pub.publish(data, "during-outage", 2000), "unavailable");
+    assert.ok(performance.now() - t0 < 100);
+    for (let i = 500; i < 700; i++) {
+      if (pub.full) await pub.waitForCapacity();
+      pub.send(data, `a-${i}`);
+    }
+    await server.restart();
+    assert.equal(await pub.drain(20_000), true);
+    assert.equal(await streamCount(nc, "T"), 700);
+    assert.equal(pub.available, true);
+    pub.close();
+  } finally {
+    await nc.close();
+    await server.dispose();
+  }
+});
