@@ -203,16 +203,24 @@ export function bindAddressVar(
   );
 }
 
-/** A bind address that may be empty to turn the feature off. */
+/** A bind address that `off` turns off (the feature is then disabled). */
 export function optionalBindAddressVar(
   name: string,
   o: VarOptions & { default?: string },
 ): EnvVar<BindAddress | undefined> {
-  return make(
+  return make<BindAddress | undefined>(
     name,
     "String",
-    "an address like :34999 or 127.0.0.1:34999 (empty turns it off)",
-    custom(parseBindAddress),
+    "an address like :34999 or 127.0.0.1:34999, or off",
+    z.string().transform((raw, ctx) => {
+      if (raw.trim() === "off") return undefined;
+      const v = parseBindAddress(raw);
+      if (v === undefined) {
+        ctx.addIssue({ code: "custom", message: "invalid" });
+        return z.NEVER;
+      }
+      return v;
+    }),
     o.default ? parseBindAddress(o.default) : undefined,
     o.default,
     o,

@@ -18,19 +18,21 @@ export interface MetricSource {
   threshold?: { Warn: number; Error: number };
 }
 
-/** A source whose value is how much a counter grew since the last report. */
+/** A source whose value is how much a count grew since the last report. */
 export function counterRate(
   type: string,
-  counter: Counter,
+  count: Counter | (() => number),
   aggregate: "Total" | "Average" = "Total",
 ): MetricSource {
-  let last = counter.value;
+  const read = typeof count === "function" ? count : () => count.value;
+  let last = read();
   return {
     type,
     aggregate,
     value: () => {
-      const v = counter.value - last;
-      last = counter.value;
+      const now = read();
+      const v = now - last;
+      last = now;
       return v;
     },
   };

@@ -1,0 +1,42 @@
+/**
+ * Configuration of the HTTP receiver (`RCVR_*`, names and defaults of the
+ * original).
+ *
+ * @module
+ */
+import { bindAddressVar, type ConfigOf, durationVar, type ProgramInfo } from "../config/mod.ts";
+import { receiverVars } from "../receiver/mod.ts";
+
+/** What `--help` says. */
+export const httpReceiverInfo: ProgramInfo = {
+  name: "http_receiver",
+  task: "receive-http",
+  summary: "receives Heka protobuf messages by HTTP POST and stores them in a NATS JetStream stream",
+  notes: [
+    "POST / with one protobuf Message as the body: 200 only after JetStream stored it;",
+    "400 undecodable or incomplete, 405 not POST, 413 too large, 503 + Retry-After while",
+    "the broker is unavailable (retry: the message uuid makes retries safe). GET /health.",
+  ],
+};
+
+/** The env vars of the HTTP receiver. */
+export const httpReceiverSpec = {
+  bindAddress: bindAddressVar("RCVR_BIND_ADDRESS", {
+    default: ":35001",
+    description: "address to listen on",
+  }),
+  ...receiverVars("RCVR_", ":34997"),
+  requestTimeout: durationVar("RCVR_REQUEST_TIMEOUT", {
+    default: "5s",
+    min: 1,
+    description: "longest wait for the JetStream ack before answering 503",
+  }),
+  bodyTimeout: durationVar("RCVR_BODY_TIMEOUT", {
+    default: "10s",
+    min: 1,
+    description: "a request body not fully received within this is answered 408",
+  }),
+};
+
+/** The parsed HTTP receiver config. */
+export type HttpReceiverConfig = ConfigOf<typeof httpReceiverSpec>;

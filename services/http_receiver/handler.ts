@@ -1,0 +1,80 @@
+/**
+ * The HTTP receiver's request handling: `POST /` → gate → JetStream, with
+ * the answers of DESIGN.md. Independent of how the server is started.
+ *
+ * @module
+ */
+import type { JetStreamPublisher } from "../broker/mod.ts";
+import type { MessageGate, ReceiverMetrics } from "../receiver/mod.ts";
+import { statsHandler } from "../metrics/mod.ts";
+import { readBody } from "./body.ts";
+
+/** Options of {@link createHandler}. */
+export interface HandlerOptions {
+  gate: MessageGate;
+  publisher: JetStreamPublisher;
+  metrics: ReceiverMetrics;
+  maxMessageSize: number;
+  requestTimeoutMs: number;
+  bodyTimeoutMs: number;
+}
+
+function error(status: number, message: string, headers?: HeadersInit): Response {
+  return Response.json({ status: "error", message }, { status, headers });
+}
+
+const RETRY_AFTER = { "retry-after": "1" };
+
+/** A `Deno.serve` handler for the HTTP receiver. */
+export function createHandler(o: HandlerOptions): (req: Request) => Promise<Response> {
+  const m = o.metrics;
+  const stats = statsHandler({ registry: m.registry, health: () => m.health() });
+  return async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path !== "/") {
+      return stats(req) ?? error(404, `no such path: ${path} (POST / or GET /health)`);
+    }
+    if (req.method !== "POST") {
+      return error(405, `method ${req.method} not allowed: POST a protobuf message`, {
+        allow: "POST",
+      });
+    }
+    if (!o.publisher.available) {
+      m.unavailable.value++;
+      await req.body?.cancel().catch(() => {});
+      return error(503, "broker unavailable, retry later", RETRY_AFTER);
+    }
+    const body = await readBody(req, o.maxMessageSize, o.bodyTimeoutMs);
+    if (!body.ok) {
+      if (body.problem === "too-large") {
+        m.refused.value++;
+        return error(413, `message larger than ${o.maxMessageSize} bytes`);
+      }
+      if (body.problem === "timeout") return error(408, "request body not received in time");
+      return error(400, "request body could not be read");
+    }
+    m.received.value++;
+    if (body.bytes.length === 0) {
+      m.invalid.value++;
+      return error(400, "empty body: POST one protobuf Heka message");
+    }
+    const v = o.gate.inspect(body.bytes);
+    if (v.kind === "invalid") {
+      m.invalid.value++;
+      return error(400, v.reason);
+    }
+    if (v.kind === "filtered") {
+      m.filtered.value++;
+      return Response.json({ status: "filtered" });
+    }
+    m.accepted.value++;
+    const outcome = await o.publisher.publish(body.bytes, v.msgId, o.requestTimeoutMs);
+    if (outcome === "ok") return Response.json({ status: "ok", uuid: v.msgId });
+    m.unavailable.value++;
+    return error(
+      503,
+      outcome === "timeout" ? "broker did not acknowledge in time, retry" : "broker unavailable, retry later",
+      RETRY_AFTER,
+    );
+  };
+}

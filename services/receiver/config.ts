@@ -1,0 +1,76 @@
+/**
+ * Env vars both receivers share, under their own prefix (`TCPRCVR_`,
+ * `RCVR_`): where to store messages, what to accept, how to report.
+ *
+ * @module
+ */
+import {
+  durationVar,
+  enumVar,
+  intVar,
+  optionalBindAddressVar,
+  stringVar,
+} from "../config/mod.ts";
+import { brokerVars } from "../broker/mod.ts";
+import { LOG_LEVELS } from "../log/mod.ts";
+
+/** The env vars of {@link receiverVars} that describe the store and the filter. */
+export function receiverVars(prefix: string, statsDefault: string) {
+  return {
+    ...brokerVars(prefix),
+    clusterId: stringVar(`${prefix}CLUSTER_ID`, {
+      default: "test-cluster",
+      description: "accepted for compatibility; JetStream has no cluster id (ignored)",
+    }),
+    clientId: stringVar(`${prefix}CLIENT_ID`, {
+      required: true,
+      description: "NATS connection name of this receiver",
+    }),
+    subject: stringVar(`${prefix}SUBJECT`, {
+      default: "lagermeister-test",
+      description: "subject messages are published to",
+    }),
+    stream: stringVar(`${prefix}STREAM`, {
+      default: "LAGERMEISTER",
+      description: "JetStream stream; created (file storage) if missing, never purged",
+    }),
+    replicas: intVar(`${prefix}STREAM_REPLICAS`, {
+      default: 1,
+      min: 1,
+      max: 5,
+      description: "replicas when this receiver creates the stream (3 in a cluster)",
+    }),
+    duplicateWindow: durationVar(`${prefix}DUPLICATE_WINDOW`, {
+      default: "2m",
+      min: 1,
+      description: "when creating the stream: window in which a resent uuid is stored once",
+    }),
+    matchSpec: stringVar(`${prefix}MATCH_SPEC`, {
+      description: "Heka message matcher; messages that do not match are counted and not stored",
+    }),
+    maxMessageSize: intVar(`${prefix}MAX_MESSAGE_SIZE`, {
+      default: 65536,
+      min: 64,
+      max: 64 * 1024 * 1024,
+      description: "largest accepted message in bytes (Heka's default 64 KiB)",
+    }),
+    publishWindow: intVar(`${prefix}PUBLISH_WINDOW`, {
+      default: 1024,
+      min: 1,
+      description: "publishes awaiting a JetStream ack at most; beyond it clients are slowed",
+    }),
+    ackTimeout: durationVar(`${prefix}ACK_TIMEOUT`, {
+      default: "5s",
+      min: 1,
+      description: "resend a publish not acknowledged within this",
+    }),
+    statsAddress: optionalBindAddressVar(`${prefix}STATS_ADDRESS`, {
+      default: statsDefault,
+      description: "address of /debug/vars, /metrics and /health; off turns it off",
+    }),
+    loggingLevel: enumVar(`${prefix}LOGGING_LEVEL`, LOG_LEVELS, {
+      default: "info",
+      description: "error, warn, info or debug",
+    }),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The counters both receivers keep, and the MetricEvents they report.
+ *
+ * @module
+ */
+import type { JetStreamPublisher } from "../broker/mod.ts";
+import {
+  type Counter,
+  counterRate,
+  type MetricSource,
+  MetricsRegistry,
+  MetricTypes,
+} from "../metrics/mod.ts";
+
+/** Counters of a receiver. Hot paths increment `.value` directly. */
+export class ReceiverMetrics {
+  readonly registry: MetricsRegistry;
+  /** Messages read off the wire (valid or not). */
+  readonly received: Counter;
+  /** Messages handed to the store. */
+  readonly accepted: Counter;
+  readonly invalid: Counter;
+  readonly filtered: Counter;
+  /** Refused: bad or missing signature, or too large. */
+  readonly refused: Counter;
+  /** Answers "broker unavailable" (HTTP 503). */
+  readonly unavailable: Counter;
+
+  constructor(program: string, readonly publisher: JetStreamPublisher) {
+    const r = new MetricsRegistry(`lagermeister_${program}`);
+    this.registry = r;
+    this.received = r.counter("received", "messages read from clients");
+    this.accepted = r.counter("accepted", "valid, matching messages handed to JetStream");
+    this.invalid = r.counter("invalid", "undecodable or incomplete messages and frames");
+    this.filtered = r.counter("filtered", "messages not matching the match spec");
+    this.refused = r.counter("refused", "messages refused: signature or size");
+    this.unavailable = r.counter("unavailable", "requests answered 503: broker unavailable");
+    const s = publisher.stats;
+    r.gauge("stored_total", "messages acknowledged by JetStream", () => s.acked);
+    r.gauge("duplicates_total", "acks saying the message was already stored", () => s.duplicates);
+    r.gauge("resent_total", "publishes sent again", () => s.resent);
+    r.gauge("inflight", "publishes awaiting a JetStream ack", () => publisher.inflight);
+    r.gauge("broker_available", "1 while JetStream accepts publishes", () =>
+      publisher.available ? 1 : 0);
+  }
+
+  /** The MetricEvents of a receiver: Throughput (stored/s) plus problem counts per second. */
+  sources(extra: MetricSource[] = []): MetricSource[] {
+    return [
+      counterRate(MetricTypes.Throughput, () => this.publisher.stats.acked),
+      counterRate(MetricTypes.Invalid, this.invalid),
+      counterRate(MetricTypes.Refused, this.refused),
+      counterRate(MetricTypes.Filtered, this.filtered),
+      ...extra,
+    ];
+  }
+
+  /** Health as JSON: ok while the broker is available. */
+  health(): { ok: boolean } & Record<string, unknown> {
+    return { ok: this.publisher.available, ...this.registry.snapshot() };
+  }
+}

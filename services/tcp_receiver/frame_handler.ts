@@ -1,0 +1,68 @@
+/**
+ * FrameHandler: the protocol side of the TCP receiver. Takes whole Heka
+ * frames, checks signature, message and filter, hands accepted message
+ * bytes (never re-encoded) to the publisher. Knows nothing of sockets.
+ *
+ * @module
+ */
+import type { JetStreamPublisher } from "../broker/mod.ts";
+import type { HekaFrame } from "../heka/framing.ts";
+import { isAccepted, type SignatureVerifier, type VerifyResult } from "../heka/hmac.ts";
+import type { Logger } from "../log/mod.ts";
+import type { MessageGate, ReceiverMetrics } from "../receiver/mod.ts";
+
+/** Handles frames of every connection. */
+export class FrameHandler {
+  /** Signature refusals by reason, for logs and `/debug/vars`. */
+  readonly refusedBy: Partial<Record<VerifyResult, number>> = {};
+  #lastInvalidLog = 0;
+
+  constructor(
+    readonly gate: MessageGate,
+    readonly verifier: SignatureVerifier,
+    readonly publisher: JetStreamPublisher,
+    readonly metrics: ReceiverMetrics,
+    readonly log: Logger,
+  ) {}
+
+  /** Whether callers must wait ({@link ready}) before handing more frames. */
+  get blocked(): boolean {
+    return this.publisher.full;
+  }
+
+  /** Resolves when the publish window has room. */
+  ready(): Promise<void> {
+    return this.publisher.waitForCapacity();
+  }
+
+  /** Handles one frame; `peer` is only used in log lines. */
+  handle(frame: HekaFrame, peer: string): void {
+    const m = this.metrics;
+    m.received.value++;
+    const sig = this.verifier.verify(frame.header, frame.message);
+    if (!isAccepted(sig)) {
+      m.refused.value++;
+      this.refusedBy[sig] = (this.refusedBy[sig] ?? 0) + 1;
+      this.#logSometimes("message refused", { reason: sig, peer });
+      return;
+    }
+    const v = this.gate.inspect(frame.message);
+    if (v.kind === "accept") {
+      m.accepted.value++;
+      this.publisher.send(frame.message, v.msgId);
+    } else if (v.kind === "filtered") {
+      m.filtered.value++;
+    } else {
+      m.invalid.value++;
+      this.#logSometimes("invalid message", { reason: v.reason, peer });
+    }
+  }
+
+  /** Logs at most one such line a second, so a flood cannot flood the log. */
+  #logSometimes(msg: string, fields: Record<string, string>): void {
+    const now = Date.now();
+    if (now - this.#lastInvalidLog < 1000) return;
+    this.#lastInvalidLog = now;
+    this.log.warn(msg, fields);
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * TcpListener: the socket side of the TCP receiver. Accepts connections,
+ * reads each into its own FrameSplitter, and stops reading a socket while
+ * the frame handler is blocked (backpressure: the client's writes block).
+ * Closes connections idle or stuck mid-frame for too long.
+ *
+ * @module
+ */
+import { FrameSplitter } from "../heka/framing.ts";
+import { errorMessage, type Logger } from "../log/mod.ts";
+import type { Counter, MetricsRegistry } from "../metrics/mod.ts";
+import type { FrameHandler } from "./frame_handler.ts";
+
+/** Options of a {@link TcpListener}. */
+export interface TcpListenerOptions {
+  hostname: string;
+  port: number;
+  maxMessageSize: number;
+  maxConnections: number;
+  /** 0 = never close idle connections. */
+  idleTimeoutMs: number;
+  keepAlive: boolean;
+}
+
+const MIN_READ = 4096;
+const MAX_READ = 256 * 1024;
+
+interface Client {
+  conn: Deno.TcpConn;
+  peer: string;
+  /** performance.now() of the last byte read. */
+  lastRead: number;
+  /** performance.now() when the splitter last held no partial frame. */
+  lastClean: number;
+  /** Waiting for the broker (backpressure): not idle, whatever the clock says. */
+  waiting: boolean;
+}
+
+/** Accepts Heka streams and feeds their frames to a {@link FrameHandler}. */
+export class TcpListener {
+  readonly #listener: Deno.TcpListener;
+  readonly #clients = new Set<Client>();
+  readonly #handler: FrameHandler;
+  readonly #o: TcpListenerOptions;
+  readonly #log: Logger;
+  readonly #sweeper: ReturnType<typeof setInterval> | undefined;
+  readonly #connectionsTotal: Counter;
+  readonly #rejectedConnections: Counter;
+  readonly #garbageBytes: Counter;
+  readonly #invalidFrames: Counter;
+  readonly #oversized: Counter;
+  readonly #idleClosed: Counter;
+  #accepting: Promise<void>;
+  #closed = false;
+
+  constructor(o: TcpListenerOptions, handler: FrameHandler, registry: MetricsRegistry, log: Logger) {
+    this.#o = o;
+    this.#handler = handler;
+    this.#log = log;
+    this.#listener = Deno.listen({ hostname: o.hostname, port: o.port, transport: "tcp" });
+    this.#connectionsTotal = registry.counter("connections_accepted", "TCP connections accepted");
+    this.#rejectedConnections = registry.counter(
+      "connections_rejected",
+      "TCP connections closed at once: over the connection limit",
+    );
+    this.#garbageBytes = registry.counter("garbage_bytes", "bytes skipped between frames");
+    this.#invalidFrames = registry.counter("invalid_frames", "frames with an invalid header");
+    this.#oversized = registry.counter("oversized", "frames over the maximum message size");
+    this.#idleClosed = registry.counter("idle_closed", "connections closed idle or stuck");
+    registry.gauge("connections", "open TCP connections", () => this.#clients.size);
+    if (o.idleTimeoutMs > 0) {
+      this.#sweeper = setInterval(
+        () => this.#sweep(),
+        Math.max(50, Math.min(5000, o.idleTimeoutMs / 4)),
+      );
+    }
+    this.#accepting = this.#acceptLoop();
+  }
+
+  /** The bound address (port 0 resolves to a real port). */
+  get addr(): Deno.NetAddr {
+    return this.#listener.addr;
+  }
+
+  /** Open connections. */
+  get connections(): number {
+    return this.#clients.size;
+  }
+
+  /** Stops accepting and closes every connection; frames already handed over stay handed over. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    try {
+      this.#listener.close();
+    } catch {
+      // already closed
+    }
+    for (const c of this.#clients) this.#drop(c);
+    await this.#accepting;
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (!this.#closed) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (err) {
+        if (this.#closed) return;
+        this.#log.warn("accept failed", { error: errorMessage(err) });
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      if (this.#clients.size >= this.#o.maxConnections) {
+        this.#rejectedConnections.value++;
+        try {
+          conn.close();
+        } catch {
+          // gone
+        }
+        continue;
+      }
+      this.#connectionsTotal.value++;
+      if (this.#o.keepAlive) {
+        try {
+          conn.setKeepAlive(true);
+        } catch {
+          // not supported here
+        }
+      }
+      try {
+        conn.setNoDelay(true);
+      } catch {
+        // fine either way
+      }
+      const now = performance.now();
+      const remote = conn.remoteAddr as Deno.NetAddr;
+      const client: Client = {
+        conn,
+        peer: `${remote.hostname}:${remote.port}`,
+        lastRead: now,
+        lastClean: now,
+        waiting: false,
+      };
+      this.#clients.add(client);
+      this.#serve(client).catch((err) =>
+        this.#log.debug("connection ended", { peer: client.peer, error: errorMessage(err) })
+      ).finally(() => this.#drop(client));
+    }
+  }
+
+  async #serve(c: Client): Promise<void> {
+    const splitter = new FrameSplitter({ maxMessageSize: this.#o.maxMessageSize });
+    const handler = this.#handler;
+    const stats = splitter.stats;
+    let garbage = 0;
+    let invalid = 0;
+    let oversized = 0;
+    let size = MIN_READ;
+    try {
+      while (!this.#closed) {
+        if (handler.blocked) await this.#wait(c);
+        // A fresh buffer per read: frames are views into it until acknowledged.
+        const buf = new Uint8Array(size);
+        const n = await c.conn.read(buf);
+        if (n === null) break;
+        const now = performance.now();
+        c.lastRead = now;
+        // Grow for busy streams, shrink for trickles (idle sockets cost little).
+        if (n === size) size = Math.min(size * 2, MAX_READ);
+        else if (n < size / 4 && size > MIN_READ) size = size / 2;
+        splitter.push(n === buf.length ? buf : buf.subarray(0, n));
+        for (let f = splitter.next(); f !== null; f = splitter.next()) {
+          handler.handle(f, c.peer);
+          if (handler.blocked) await this.#wait(c);
+        }
+        if (splitter.buffered === 0) c.lastClean = now;
+        if (stats.garbageBytes !== garbage) {
+          this.#garbageBytes.value += stats.garbageBytes - garbage;
+          garbage = stats.garbageBytes;
+        }
+        if (stats.invalidHeaders !== invalid) {
+          this.#invalidFrames.value += stats.invalidHeaders - invalid;
+          this.#handler.metrics.invalid.value += stats.invalidHeaders - invalid;
+          invalid = stats.invalidHeaders;
+        }
+        if (stats.oversized !== oversized) {
+          this.#oversized.value += stats.oversized - oversized;
+          this.#handler.metrics.refused.value += stats.oversized - oversized;
+          oversized = stats.oversized;
+        }
+      }
+    } catch (err) {
+      if (!this.#closed && !(err instanceof Deno.errors.BadResource)) throw err;
+    }
+  }
+
+  async #wait(c: Client): Promise<void> {
+    c.waiting = true;
+    await this.#handler.ready();
+    c.waiting = false;
+    c.lastRead = c.lastClean = performance.now();
+  }
+
+  #drop(c: Client): void {
+    if (!this.#clients.delete(c)) return;
+    try {
+      c.conn.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    const limit = this.#o.idleTimeoutMs;
+    for (const c of this.#clients) {
+      if (c.waiting) continue;
+      if (now - c.lastRead > limit || now - c.lastClean > limit) {
+        this.#idleClosed.value++;
+        this.#log.debug("closing idle or stuck connection", { peer: c.peer });
+        this.#drop(c);
+      }
+    }
+  }
+}

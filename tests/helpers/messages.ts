@@ -1,0 +1,72 @@
+/**
+ * Test messages: valid Heka messages with unique uuids, and reading back
+ * everything a stream holds.
+ *
+ * @module
+ */
+import { type NatsConnection } from "nats";
+import { encodeMessage } from "../../services/heka/codec.ts";
+import { formatUuid, newField, newMessage, ValueType } from "../../services/heka/message.ts";
+
+/** A valid Heka message with a random uuid and a payload of about `size` bytes. */
+export function makeMessage(
+  i: number,
+  o: { size?: number; type?: string; hostname?: string } = {},
+): { bytes: Uint8Array; uuid: string } {
+  const m = newMessage();
+  m.uuid = crypto.getRandomValues(new Uint8Array(16));
+  m.timestamp = BigInt(Date.now()) * 1_000_000n + BigInt(i % 1_000_000);
+  m.type = o.type ?? "test.log";
+  m.logger = "tests";
+  m.severity = 6;
+  m.hostname = o.hostname ?? "test-host";
+  m.pid = 4242;
+  const base = `message ${i} `;
+  m.payload = base + "x".repeat(Math.max(0, (o.size ?? 200) - base.length - 80));
+  const f = newField("seq", ValueType.INTEGER);
+  f.valueInteger.push(i);
+  m.fields.push(f);
+  return { bytes: encodeMessage(m), uuid: formatUuid(m.uuid) };
+}
+
+/** Every message body stored in a stream, in order (a fresh ordered consumer reads them). */
+export async function readStream(
+  nc: NatsConnection,
+  stream: string,
+  timeoutMs = 10_000,
+): Promise<{ data: Uint8Array; subject: string; seq: number }[]> {
+  const js = nc.jetstream();
+  const jsm = await nc.jetstreamManager();
+  const info = await jsm.streams.info(stream);
+  const total = info.state.messages;
+  const out: { data: Uint8Array; subject: string; seq: number }[] = [];
+  if (total === 0) return out;
+  const consumer = await js.consumers.get(stream);
+  const deadline = Date.now() + timeoutMs;
+  const iter = await consumer.consume({ max_messages: 1000 });
+  const timer = setTimeout(() => iter.stop(), timeoutMs);
+  for await (const m of iter) {
+    out.push({ data: m.data, subject: m.subject, seq: m.seq });
+    if (out.length >= total || Date.now() > deadline) break;
+  }
+  clearTimeout(timer);
+  iter.stop();
+  return out;
+}
+
+/** How many messages a stream holds. */
+export async function streamMessages(nc: NatsConnection, stream: string): Promise<number> {
+  const jsm = await nc.jetstreamManager();
+  try {
+    return (await jsm.streams.info(stream)).state.messages;
+  } catch {
+    return 0;
+  }
+}
+
+/** Equality of two byte arrays. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

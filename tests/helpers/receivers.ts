@@ -1,0 +1,103 @@
+/**
+ * Starting the real receivers as child processes against a test's
+ * nats-server, and talking to them like clients do.
+ *
+ * @module
+ */
+import { freePort, type NatsServer } from "./nats_server.ts";
+import { ServiceProcess, waitForPort } from "./process.ts";
+
+/** A receiver child process and its port. */
+export interface RunningReceiver {
+  proc: ServiceProcess;
+  port: number;
+}
+
+/** Starts `services/tcp_receiver/main.ts` and waits until it listens. */
+export async function startTcpReceiver(
+  nats: NatsServer | string,
+  env: Record<string, string> = {},
+): Promise<RunningReceiver> {
+  const port = freePort();
+  const proc = ServiceProcess.start("services/tcp_receiver/main.ts", {
+    TCPRCVR_NATS_URL: typeof nats === "string" ? nats : nats.url,
+    TCPRCVR_CLIENT_ID: "test-tcp",
+    TCPRCVR_BIND_ADDRESS: `127.0.0.1:${port}`,
+    TCPRCVR_STATS_ADDRESS: "off",
+    TCPRCVR_NATS_RECONNECT_WAIT: "100ms",
+    ...env,
+  });
+  await proc.waitFor(/msg=listening/);
+  await waitForPort(port);
+  return { proc, port };
+}
+
+/** Starts `services/http_receiver/main.ts` and waits until it listens. */
+export async function startHttpReceiver(
+  nats: NatsServer | string,
+  env: Record<string, string> = {},
+): Promise<RunningReceiver> {
+  const port = freePort();
+  const proc = ServiceProcess.start("services/http_receiver/main.ts", {
+    RCVR_NATS_URL: typeof nats === "string" ? nats : nats.url,
+    RCVR_CLIENT_ID: "test-http",
+    RCVR_BIND_ADDRESS: `127.0.0.1:${port}`,
+    RCVR_STATS_ADDRESS: "off",
+    RCVR_NATS_RECONNECT_WAIT: "100ms",
+    ...env,
+  });
+  await proc.waitFor(/msg=listening/);
+  await waitForPort(port);
+  return { proc, port };
+}
+
+/** Random bytes that contain no record separator (0x1E). */
+export function garbage(n: number): Uint8Array {
+  const g = crypto.getRandomValues(new Uint8Array(n));
+  for (let i = 0; i < n; i++) if (g[i] === 0x1e) g[i] = 0x20;
+  return g;
+}
+
+/** Writes `data` to a TCP port in random chunk sizes (1 byte to `maxChunk`). */
+export async function writeInChunks(port: number, data: Uint8Array, maxChunk = 9000): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    let at = 0;
+    while (at < data.length) {
+      const n = Math.min(data.length - at, 1 + Math.floor(Math.random() ** 2 * maxChunk));
+      let w = 0;
+      while (w < n) w += await conn.write(data.subarray(at + w, at + n));
+      at += n;
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+/** Concatenates byte arrays. */
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** POSTs one body to the HTTP receiver. */
+export async function postMessage(
+  port: number,
+  body: Uint8Array,
+  init: RequestInit = {},
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+  const r = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: body as Uint8Array<ArrayBuffer>, ...init });
+  const text = await r.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { raw: text };
+  }
+  return { status: r.status, json, headers: r.headers };
+}
