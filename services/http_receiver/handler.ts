@@ -24,6 +24,7 @@ function error(status: number, message: string, headers?: HeadersInit): Response
 }
 
 const RETRY_AFTER = { "retry-after": "1" };
+const CLOSE = { connection: "close" };
 
 /** A `Deno.serve` handler for the HTTP receiver. */
 export function createHandler(o: HandlerOptions): (req: Request) => Promise<Response> {
@@ -46,12 +47,15 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
     }
     const body = await readBody(req, o.maxMessageSize, o.bodyTimeoutMs);
     if (!body.ok) {
+      // The rest of the body is not read: the connection is closed, not kept alive.
       if (body.problem === "too-large") {
         m.refused.value++;
-        return error(413, `message larger than ${o.maxMessageSize} bytes`);
+        return error(413, `message larger than ${o.maxMessageSize} bytes`, CLOSE);
       }
-      if (body.problem === "timeout") return error(408, "request body not received in time");
-      return error(400, "request body could not be read");
+      if (body.problem === "timeout") {
+        return error(408, "request body not received in time", CLOSE);
+      }
+      return error(400, "request body could not be read", CLOSE);
     }
     m.received.value++;
     if (body.bytes.length === 0) {

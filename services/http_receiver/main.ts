@@ -50,8 +50,9 @@ const stats = cfg.statsAddress
   : undefined;
 
 onShutdown(log, async () => {
-  // Finishes requests in flight (each waits for its ack), refuses new ones.
-  await server.shutdown();
+  // Finishes requests in flight (each waits for its ack), refuses new ones;
+  // a client that never finishes its request cannot hold the shutdown.
+  await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 10_000))]);
   reporter.stop();
   const all = await closeStore(store, 30_000, log);
   await stats?.shutdown();

@@ -1,0 +1,131 @@
+/**
+ * `deno task start`: the whole pipeline on one machine, zero configuration.
+ *
+ * @module
+ */
+import { loadConfig, parseBindAddress, redactUrl } from "../config/mod.ts";
+import { Logger } from "../log/mod.ts";
+import { onShutdown } from "../runtime/shutdown.ts";
+import { startInfo, startSpec } from "./config.ts";
+import { type LocalSink, startLocalSink } from "./local_sink.ts";
+import { findNatsServer, probeNats, waitForPort } from "./nats_launcher.ts";
+import { ChildSupervisor } from "./supervisor.ts";
+
+const cfg = loadConfig(startInfo, startSpec);
+const log = new Logger("start", "info");
+const env = Deno.env.toObject();
+const supervisor = new ChildSupervisor(log);
+const dataDir = cfg.dataDir.replace(/\/+$/, "");
+
+function fail(message: string): never {
+  console.error(`start: ${message}`);
+  Deno.exit(1);
+}
+
+// 1. NATS: the given one, one already listening, or our own.
+let natsUrl = cfg.natsUrl;
+if (!natsUrl) {
+  const running = await probeNats("127.0.0.1", cfg.natsPort);
+  if (running) {
+    if (!running.jetstream) {
+      fail(
+        `a server on port ${cfg.natsPort} is not NATS with JetStream (${running.version}); ` +
+          `stop it, set START_NATS_PORT, or point NATS_URL at a JetStream server`,
+      );
+    }
+    log.info("using the NATS server already running", { port: cfg.natsPort, version: running.version });
+  } else {
+    const bin = await findNatsServer();
+    if (!bin) {
+      fail(
+        "nats-server is not installed. Install it with `sudo apt-get install nats-server` " +
+          "(Debian/Ubuntu) or from https://github.com/nats-io/nats-server/releases, " +
+          "or run `bash .ci/dev start`, which installs it; or set NATS_URL to a running server.",
+      );
+    }
+    await Deno.mkdir(`${dataDir}/nats`, { recursive: true });
+    supervisor.start({
+      name: "nats-server",
+      command: bin,
+      args: ["-js", "-a", "127.0.0.1", "-p", String(cfg.natsPort), "-sd", `${dataDir}/nats`],
+      env: {},
+    });
+    if (!await waitForPort("127.0.0.1", cfg.natsPort, 15_000)) {
+      await supervisor.stopAll([]);
+      fail(`nats-server did not start listening on port ${cfg.natsPort}`);
+    }
+  }
+  natsUrl = `nats://127.0.0.1:${cfg.natsPort}`;
+}
+
+// 2. Where batches go.
+let sink: LocalSink | undefined;
+let remoteUrl = cfg.remoteUrl;
+if (!remoteUrl) {
+  sink = await startLocalSink(
+    `${dataDir}/sink`,
+    cfg.sinkAddress.hostname,
+    cfg.sinkAddress.port,
+    log,
+  );
+  remoteUrl = sink.url;
+}
+
+// 3. The programs, each with its own env (the user's settings win).
+const deno = Deno.execPath();
+const root = new URL("../../", import.meta.url).pathname;
+const program = (
+  name: string,
+  script: string,
+  defaults: Record<string, string>,
+) =>
+  supervisor.start({
+    name,
+    command: deno,
+    args: ["run", "--allow-all", `${root}${script}`],
+    env: { ...defaults, ...env },
+  });
+
+program("tcp-receiver", "services/tcp_receiver/main.ts", {
+  TCPRCVR_NATS_URL: natsUrl,
+  TCPRCVR_CLIENT_ID: "start-tcp-receiver",
+});
+program("http-receiver", "services/http_receiver/main.ts", {
+  RCVR_NATS_URL: natsUrl,
+  RCVR_CLIENT_ID: "start-http-receiver",
+});
+program("http-subscriber", "services/http_subscriber/main.ts", {
+  SUB_NATS_URL: natsUrl,
+  SUB_CLIENT_ID: "start-subscriber",
+  SUB_DURABLE: "lagermeister-start",
+  SUB_DELIVER_ALL: "true",
+  SUB_BATCH_TIMEOUT: "2s",
+  SUB_REMOTE_URL: remoteUrl,
+});
+program("stats-proxy", "services/stats_proxy/main.ts", { PROXY_NATS_URL: natsUrl });
+
+const tcpAddr = parseBindAddress(env.TCPRCVR_BIND_ADDRESS ?? ":35000");
+const httpAddr = parseBindAddress(env.RCVR_BIND_ADDRESS ?? ":35001");
+const proxyPort = env.PROXY_HTTP_PORT ?? "9010";
+const lines = [
+  "",
+  "Lagermeister is starting:",
+  `  dashboard      http://localhost:${proxyPort}/`,
+  `  Heka TCP       tcp://localhost:${tcpAddr?.port ?? 35000}   (Heka stream framing)`,
+  `  HTTP           http://localhost:${httpAddr?.port ?? 35001}/  (POST one protobuf message)`,
+  `  NATS           ${redactUrl(natsUrl)}`,
+  sink
+    ? `  delivered to   ${dataDir}/sink/ (local sink at ${sink.url}; set SUB_REMOTE_URL to post elsewhere)`
+    : `  delivered to   ${redactUrl(remoteUrl)}`,
+  `  send test logs with: deno task generate   (GEN_TARGET=http://127.0.0.1:35001/ for HTTP)`,
+  "Press Ctrl-C to stop everything.",
+  "",
+];
+console.log(lines.join("\n"));
+log.info("children", supervisor.pids());
+
+onShutdown(log, async () => {
+  await supervisor.stopAll(["tcp-receiver", "http-receiver", "http-subscriber", "stats-proxy"]);
+  await sink?.shutdown();
+  log.info("stopped", sink ? { batches: sink.counts.batches, lines: sink.counts.lines } : {});
+});
