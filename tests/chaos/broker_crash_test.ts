@@ -1,0 +1,50 @@
+/**
+ * Issue #7: nats-server killed with SIGKILL twice during a 20,000-message
+ * TCP stream and a stream of HTTP POSTs, restarted on the same store: every
+ * TCP message and every HTTP message answered 200 is in the stream; the
+ * receivers recover on their own.
+ */
+import assert from "node:assert/strict";
+import { connect } from "nats";
+import { NatsServer } from "../helpers/nats_server.ts";
+import { startHttpReceiver, startTcpReceiver } from "../helpers/receivers.ts";
+import { expectStored, httpClients, tcpStream } from "./load.ts";
+
+Deno.test("broker SIGKILLed twice under TCP and HTTP load: nothing accepted is lost", async () => {
+  const nats = await NatsServer.start();
+  const tcp = await startTcpReceiver(nats);
+  const http = await startHttpReceiver(nats);
+  let done = false;
+  try {
+    const tcpLoad = tcpStream(tcp.port, 20_000, { perWrite: 50, pauseMs: 15 });
+    const httpLoad = httpClients(http.port, 4, () => done, { pauseMs: 5 });
+    for (const at of [1500, 2500]) {
+      await new Promise((r) => setTimeout(r, at));
+      await nats.kill();
+      await new Promise((r) => setTimeout(r, 1000));
+      await nats.restart();
+    }
+    const tcpUuids = await tcpLoad;
+    done = true;
+    const h = await httpLoad;
+    console.log(`HTTP answers: ${JSON.stringify(h.statuses)}`);
+    assert.ok((h.statuses[503] ?? 0) > 0, "HTTP clients were told to retry during the outages");
+    assert.ok(h.accepted.length > 100, "HTTP accepted messages between the outages");
+    const nc = await connect({ servers: nats.url });
+    try {
+      const r = await expectStored(nc, "LAGERMEISTER", [...tcpUuids, ...h.accepted]);
+      console.log(
+        `stored ${r.stored} (${tcpUuids.length} TCP + ${h.accepted.length} HTTP accepted), duplicates ${r.duplicates}`,
+      );
+    } finally {
+      await nc.close();
+    }
+    assert.equal(tcp.proc.exited, undefined);
+    assert.equal(http.proc.exited, undefined);
+  } finally {
+    done = true;
+    await tcp.proc.stop();
+    await http.proc.stop();
+    await nats.dispose();
+  }
+});
