@@ -1,0 +1,55 @@
+/**
+ * Heka's message matcher language, compiled once into closures.
+ *
+ * ```ts
+ * import { compileMatcher } from "./services/heka/matcher/mod.ts";
+ * const m = compileMatcher('Type == "nginx.access" && Severity <= 4 && Fields[status] >= 500');
+ * if (m.matches(msg)) forward(msg);
+ * ```
+ *
+ * The language is Heka's (https://hekad.readthedocs.io/en/latest/message_matcher.html):
+ * `Uuid Type Logger Payload EnvVersion Hostname` compare with quoted strings
+ * (`== != < <= > >=`) or `/regex/` (`=~ !~`, Go RE2 syntax);
+ * `Timestamp Severity Pid` with numbers (Timestamp also with a quoted
+ * RFC 3339 time); `Fields[name]`, `Fields[name][fi]`, `Fields[name][fi][ai]`
+ * with strings, numbers, regexes, `TRUE`/`FALSE` and `NIL`; `TRUE`, `FALSE`,
+ * `&&` (binds tighter), `||` and parentheses. Absent headers read as `""`,
+ * Severity as 7, Pid and Timestamp as 0; a field test of the wrong type or
+ * on a missing value is false (only `== NIL` is true then).
+ *
+ * @module
+ */
+import type { HekaMessage } from "../message.ts";
+import { compileNode } from "./compile.ts";
+import { parseSpec } from "./parser.ts";
+
+export { MatcherSyntaxError } from "./lexer.ts";
+
+/** A compiled matcher spec. */
+export interface MessageMatcher {
+  /** The spec as given to {@link compileMatcher}. */
+  readonly spec: string;
+  /** Whether `msg` matches; never throws. */
+  matches(msg: HekaMessage): boolean;
+}
+
+/**
+ * Compiles a Heka message matcher spec.
+ *
+ * An empty or blank spec is an error here too (callers that want "match
+ * everything" for it use {@link matchAll}).
+ *
+ * @throws {MatcherSyntaxError} when the spec is malformed; its message names
+ *   the column and what was expected.
+ */
+export function compileMatcher(spec: string): MessageMatcher {
+  if (typeof spec !== "string") throw new TypeError("matcher spec must be a string");
+  const matches = compileNode(parseSpec(spec));
+  return Object.freeze({ spec, matches });
+}
+
+/** A matcher that matches every message (spec `TRUE`). */
+export const matchAll: MessageMatcher = Object.freeze({
+  spec: "TRUE",
+  matches: (_msg: HekaMessage): boolean => true,
+});
