@@ -98,12 +98,25 @@ function readInt64Number(r: ReaderT): number {
   return Number(readInt64Big(r));
 }
 
-function readPackedOrOne<T>(r: ReaderT, wireType: number, readOne: () => T, out: T[]): void {
+/** Rejects a known field sent with the wrong wire type (as Go's generated decoders do). */
+function expectWireType(actual: number, expected: number): void {
+  if (actual !== expected) throw new RangeError(`wire type ${actual}, expected ${expected}`);
+}
+
+function readPackedOrOne<T>(
+  r: ReaderT,
+  wireType: number,
+  scalarWireType: number,
+  readOne: () => T,
+  out: T[],
+): void {
   if (wireType === 2) {
     const end = r.uint32() + r.pos;
     if (end > r.len) throw new RangeError("packed field overruns the message");
     while (r.pos < end) out.push(readOne());
+    if (r.pos !== end) throw new RangeError("packed value overruns its field");
   } else {
+    expectWireType(wireType, scalarWireType);
     out.push(readOne());
   }
 }
@@ -115,28 +128,33 @@ function decodeField(r: ReaderT, end: number): HekaField {
     const wt = tag & 7;
     switch (tag >>> 3) {
       case 1:
+        expectWireType(wt, 2);
         f.name = readString(r);
         break;
       case 2:
+        expectWireType(wt, 0);
         f.valueType = r.int32() as ValueType;
         break;
       case 3:
+        expectWireType(wt, 2);
         f.representation = readString(r);
         break;
       case 4:
+        expectWireType(wt, 2);
         f.valueString.push(readString(r));
         break;
       case 5:
+        expectWireType(wt, 2);
         f.valueBytes.push(readBytes(r));
         break;
       case 6:
-        readPackedOrOne(r, wt, () => readInt64Number(r), f.valueInteger);
+        readPackedOrOne(r, wt, 0, () => readInt64Number(r), f.valueInteger);
         break;
       case 7:
-        readPackedOrOne(r, wt, () => r.double(), f.valueDouble);
+        readPackedOrOne(r, wt, 1, () => r.double(), f.valueDouble);
         break;
       case 8:
-        readPackedOrOne(r, wt, () => r.bool(), f.valueBool);
+        readPackedOrOne(r, wt, 0, () => r.bool(), f.valueBool);
         break;
       default:
         r.skipType(wt);
@@ -160,30 +178,39 @@ export function decodeMessage(bytes: Uint8Array): HekaMessage {
       const wt = tag & 7;
       switch (tag >>> 3) {
         case 1:
+          expectWireType(wt, 2);
           m.uuid = readBytes(r);
           break;
         case 2:
+          expectWireType(wt, 0);
           m.timestamp = readInt64Big(r);
           break;
         case 3:
+          expectWireType(wt, 2);
           m.type = readString(r);
           break;
         case 4:
+          expectWireType(wt, 2);
           m.logger = readString(r);
           break;
         case 5:
+          expectWireType(wt, 0);
           m.severity = r.int32();
           break;
         case 6:
+          expectWireType(wt, 2);
           m.payload = readString(r);
           break;
         case 7:
+          expectWireType(wt, 2);
           m.envVersion = readString(r);
           break;
         case 8:
+          expectWireType(wt, 0);
           m.pid = r.int32();
           break;
         case 9:
+          expectWireType(wt, 2);
           m.hostname = readString(r);
           break;
         case 10: {
@@ -219,8 +246,12 @@ export function validateMessage(m: HekaMessage): string | undefined {
   return undefined;
 }
 
+/**
+ * Writes a string field as valid UTF-8: lone surrogates become U+FFFD
+ * (protobufjs's writer would emit them as WTF-8 bytes, invalid UTF-8).
+ */
 function writeString(w: protobuf.Writer, fieldNo: number, s: string | undefined): void {
-  if (s !== undefined) w.uint32((fieldNo << 3) | 2).string(s);
+  if (s !== undefined) w.uint32((fieldNo << 3) | 2).string(s.toWellFormed());
 }
 
 /** Encodes a Heka `Message` (for generators and tests; relays never re-encode). */
@@ -239,10 +270,10 @@ export function encodeMessage(m: HekaMessage): Uint8Array {
   writeString(w, 9, m.hostname);
   for (const f of m.fields) {
     w.uint32((10 << 3) | 2).fork();
-    w.uint32((1 << 3) | 2).string(f.name);
+    writeString(w, 1, f.name);
     if (f.valueType !== 0) w.uint32(2 << 3).int32(f.valueType);
-    if (f.representation) w.uint32((3 << 3) | 2).string(f.representation);
-    for (const s of f.valueString) w.uint32((4 << 3) | 2).string(s);
+    if (f.representation) writeString(w, 3, f.representation);
+    for (const s of f.valueString) writeString(w, 4, s);
     for (const b of f.valueBytes) w.uint32((5 << 3) | 2).bytes(b);
     if (f.valueInteger.length) {
       w.uint32((6 << 3) | 2).fork();
@@ -277,25 +308,31 @@ export function decodeHeader(bytes: Uint8Array): HekaHeader {
   try {
     while (r.pos < r.len) {
       const tag = r.uint32();
+      const wt = tag & 7;
       switch (tag >>> 3) {
         case 1:
+          expectWireType(wt, 0);
           h.messageLength = r.uint32();
           break;
         case 3:
+          expectWireType(wt, 0);
           h.hmacHashFunction = r.int32() as HmacHash;
           break;
         case 4:
+          expectWireType(wt, 2);
           h.hmacSigner = readString(r);
           break;
         case 5:
+          expectWireType(wt, 0);
           h.hmacKeyVersion = r.uint32();
           break;
         case 6:
+          expectWireType(wt, 2);
           h.hmac = readBytes(r);
           break;
         default:
           if (tag === 0) throw new RangeError("zero tag");
-          r.skipType(tag & 7);
+          r.skipType(wt);
       }
     }
   } catch (err) {
@@ -314,7 +351,7 @@ export function encodeHeader(h: Partial<HekaHeader> & { messageLength: number })
   if (h.hmac !== undefined) {
     w.uint32(3 << 3).int32(h.hmacHashFunction ?? HmacHash.MD5);
   }
-  if (h.hmacSigner !== undefined) w.uint32((4 << 3) | 2).string(h.hmacSigner);
+  writeString(w, 4, h.hmacSigner);
   if (h.hmacKeyVersion !== undefined) w.uint32(5 << 3).uint32(h.hmacKeyVersion);
   if (h.hmac !== undefined) w.uint32((6 << 3) | 2).bytes(h.hmac);
   return w.finish();
