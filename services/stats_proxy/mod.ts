@@ -1,0 +1,58 @@
+/**
+ * The stats proxy: MetricEvents from NATS to browsers over WebSocket, and
+ * the dashboard. Run it with `deno task stats-proxy`, or in-process with
+ * {@link runStatsProxy}.
+ *
+ * @example
+ * ```ts
+ * const running = await runStatsProxy(parseEnv(proxySpec, Deno.env.toObject()), log);
+ * console.log(running.proxy.url);
+ * await running.stop();
+ * ```
+ *
+ * @module
+ */
+import { brokerOptions } from "../broker/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { loadDashboard } from "./assets.ts";
+import type { ProxyConfig } from "./config.ts";
+import { StatsProxy } from "./server.ts";
+
+export * from "./assets.ts";
+export * from "./client.ts";
+export * from "./config.ts";
+export * from "./history.ts";
+export * from "./origin.ts";
+export * from "./server.ts";
+
+/** A stats proxy started by {@link runStatsProxy}. */
+export interface RunningStatsProxy {
+  proxy: StatsProxy;
+  /** Stops the proxy (clients closed, NATS closed, server shut down). */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Builds the dashboard when needed, then starts the proxy from its parsed
+ * config. Listens at once; connects to NATS in the background.
+ */
+export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<RunningStatsProxy> {
+  const assets = await loadDashboard({ log });
+  const proxy = await StatsProxy.start({
+    hostname: cfg.bindAddress,
+    port: cfg.httpPort,
+    broker: brokerOptions(cfg, "stats_proxy"),
+    subject: cfg.subChannel,
+    history: cfg.history,
+    allowedOrigins: cfg.allowedOrigins,
+    clientBuffer: cfg.clientBuffer,
+    clientQueue: cfg.clientQueue,
+    assets,
+    log,
+  });
+  log.info("stats proxy listening", {
+    dashboard: `${proxy.url}/`,
+    address: `${proxy.addr.hostname}:${proxy.addr.port}`,
+  });
+  return { proxy, stop: () => proxy.stop() };
+}
