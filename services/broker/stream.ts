@@ -6,9 +6,9 @@
  */
 import {
   type JetStreamManager,
+  nanos,
   type NatsConnection,
   type NatsError,
-  nanos,
   RetentionPolicy,
   StorageType,
   type StreamInfo,

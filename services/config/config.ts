@@ -77,9 +77,7 @@ export function helpTable(spec: ConfigSpec): string {
     ]);
   }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)) + 2);
-  return rows.map((r) =>
-    r.slice(0, 4).map((c, i) => pad(c, widths[i])).join("") + r[4]
-  ).join("\n");
+  return rows.map((r) => r.slice(0, 4).map((c, i) => pad(c, widths[i])).join("") + r[4]).join("\n");
 }
 
 /** The whole `--help` text of a program. */
@@ -129,7 +127,9 @@ export function loadConfig<S extends ConfigSpec>(
   }
   const unknown = args.filter((a) => a.startsWith("-"));
   if (unknown.length > 0) {
-    console.error(`${info.name}: unknown option ${unknown[0]} (configure with env vars; see --help)`);
+    console.error(
+      `${info.name}: unknown option ${unknown[0]} (configure with env vars; see --help)`,
+    );
     Deno.exit(2);
   }
   try {

@@ -150,7 +150,9 @@ export function durationVar(
   return make(
     name,
     "Duration",
-    min > 0 ? "a positive duration like 500ms, 10s or 1m30s" : "a duration like 500ms, 10s or 1m30s",
+    min > 0
+      ? "a positive duration like 500ms, 10s or 1m30s"
+      : "a duration like 500ms, 10s or 1m30s",
     custom((raw) => {
       const v = parseDuration(raw);
       return v !== undefined && v >= min && (min === 0 || v > 0) ? v : undefined;

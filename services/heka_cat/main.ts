@@ -74,7 +74,14 @@ if (positionals.length === 0) fail(`no input file (use - for standard input)\n\n
 
 const json = values.format === "json" ? new JsonLineEncoder() : undefined;
 const out = new TextEncoder();
-const counts = { printed: 0, filtered: 0, undecodable: 0, garbageBytes: 0, invalidHeaders: 0, oversized: 0 };
+const counts = {
+  printed: 0,
+  filtered: 0,
+  undecodable: 0,
+  garbageBytes: 0,
+  invalidHeaders: 0,
+  oversized: 0,
+};
 let pending = "";
 
 async function flush(): Promise<void> {

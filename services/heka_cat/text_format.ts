@@ -29,9 +29,9 @@ export function formatText(m: HekaMessage): string {
     );
     const rep = f.representation ? ` representation: ${JSON.stringify(f.representation)}` : "";
     lines.push(
-      `    name: ${JSON.stringify(f.name)} type: ${TYPE_NAMES[f.valueType] ?? f.valueType}${rep} value: [${
-        values.join(", ")
-      }]`,
+      `    name: ${JSON.stringify(f.name)} type: ${
+        TYPE_NAMES[f.valueType] ?? f.valueType
+      }${rep} value: [${values.join(", ")}]`,
     );
   }
   return lines.join("\n") + "\n";

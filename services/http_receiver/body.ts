@@ -15,7 +15,11 @@ export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; problem:
  * Reads at most `limit` bytes of `req`'s body within `timeoutMs`. A declared
  * Content-Length over the limit is refused before reading anything.
  */
-export async function readBody(req: Request, limit: number, timeoutMs: number): Promise<BodyResult> {
+export async function readBody(
+  req: Request,
+  limit: number,
+  timeoutMs: number,
+): Promise<BodyResult> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > limit) return { ok: false, problem: "too-large" };
   const body = req.body;

@@ -11,7 +11,8 @@ import { receiverVars } from "../receiver/mod.ts";
 export const httpReceiverInfo: ProgramInfo = {
   name: "http_receiver",
   task: "receive-http",
-  summary: "receives Heka protobuf messages by HTTP POST and stores them in a NATS JetStream stream",
+  summary:
+    "receives Heka protobuf messages by HTTP POST and stores them in a NATS JetStream stream",
   notes: [
     "POST / with one protobuf Message as the body: 200 only after JetStream stored it;",
     "400 undecodable or incomplete, 405 not POST, 413 too large, 503 + Retry-After while",

@@ -77,7 +77,9 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
     m.unavailable.value++;
     return error(
       503,
-      outcome === "timeout" ? "broker did not acknowledge in time, retry" : "broker unavailable, retry later",
+      outcome === "timeout"
+        ? "broker did not acknowledge in time, retry"
+        : "broker unavailable, retry later",
       RETRY_AFTER,
     );
   };

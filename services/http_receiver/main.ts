@@ -27,19 +27,25 @@ log.info("starting", describeConfig(httpReceiverSpec, Deno.env.toObject()));
 
 const store = await openStore(cfg, log);
 const metrics = new ReceiverMetrics("http_receiver", store.publisher);
-const server = Deno.serve({
-  hostname: cfg.bindAddress.hostname,
-  port: cfg.bindAddress.port,
-  onListen: (a) => log.info("listening", { address: `${a.hostname}:${a.port}` }),
-}, createHandler({
-  gate,
-  publisher: store.publisher,
-  metrics,
-  maxMessageSize: cfg.maxMessageSize,
-  requestTimeoutMs: cfg.requestTimeout,
-  bodyTimeoutMs: cfg.bodyTimeout,
-}));
-const reporter = new StatsReporter(store.nc, { sender: "http-receiver", sources: metrics.sources() });
+const server = Deno.serve(
+  {
+    hostname: cfg.bindAddress.hostname,
+    port: cfg.bindAddress.port,
+    onListen: (a) => log.info("listening", { address: `${a.hostname}:${a.port}` }),
+  },
+  createHandler({
+    gate,
+    publisher: store.publisher,
+    metrics,
+    maxMessageSize: cfg.maxMessageSize,
+    requestTimeoutMs: cfg.requestTimeout,
+    bodyTimeoutMs: cfg.bodyTimeout,
+  }),
+);
+const reporter = new StatsReporter(store.nc, {
+  sender: "http-receiver",
+  sources: metrics.sources(),
+});
 const stats = cfg.statsAddress
   ? serveStats({
     address: cfg.statsAddress,

@@ -39,9 +39,13 @@ export function statsHandler(o: Omit<StatsServerOptions, "address" | "onListen">
 /** Serves stats on their own address. */
 export function serveStats(o: StatsServerOptions): Deno.HttpServer<Deno.NetAddr> {
   const handle = statsHandler(o);
-  return Deno.serve({
-    hostname: o.address.hostname,
-    port: o.address.port,
-    onListen: (addr) => o.onListen?.(addr),
-  }, (req) => handle(req) ?? Response.json({ status: "error", message: "not found" }, { status: 404 }));
+  return Deno.serve(
+    {
+      hostname: o.address.hostname,
+      port: o.address.port,
+      onListen: (addr) => o.onListen?.(addr),
+    },
+    (req) =>
+      handle(req) ?? Response.json({ status: "error", message: "not found" }, { status: 404 }),
+  );
 }

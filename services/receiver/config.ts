@@ -4,13 +4,7 @@
  *
  * @module
  */
-import {
-  durationVar,
-  enumVar,
-  intVar,
-  optionalBindAddressVar,
-  stringVar,
-} from "../config/mod.ts";
+import { durationVar, enumVar, intVar, optionalBindAddressVar, stringVar } from "../config/mod.ts";
 import { brokerVars } from "../broker/mod.ts";
 import { LOG_LEVELS } from "../log/mod.ts";
 

@@ -40,8 +40,11 @@ export class ReceiverMetrics {
     r.gauge("duplicates_total", "acks saying the message was already stored", () => s.duplicates);
     r.gauge("resent_total", "publishes sent again", () => s.resent);
     r.gauge("inflight", "publishes awaiting a JetStream ack", () => publisher.inflight);
-    r.gauge("broker_available", "1 while JetStream accepts publishes", () =>
-      publisher.available ? 1 : 0);
+    r.gauge(
+      "broker_available",
+      "1 while JetStream accepts publishes",
+      () => publisher.available ? 1 : 0,
+    );
   }
 
   /** The MetricEvents of a receiver: Throughput (stored/s) plus problem counts per second. */

@@ -6,8 +6,8 @@
  */
 import type { NatsConnection } from "nats";
 import {
-  brokerOptions,
   type BrokerConfig,
+  brokerOptions,
   connectBroker,
   ensureStream,
   JetStreamPublisher,
@@ -49,7 +49,10 @@ export async function openStore(cfg: StoreConfig, log: Logger): Promise<Store> {
       break;
     } catch (err) {
       if (attempt === 1 || attempt % 10 === 0) {
-        log.warn("stream not ready yet; retrying", { stream: cfg.stream, error: errorMessage(err) });
+        log.warn("stream not ready yet; retrying", {
+          stream: cfg.stream,
+          error: errorMessage(err),
+        });
       }
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * attempt)));
     }

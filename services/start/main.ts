@@ -33,7 +33,10 @@ if (!natsUrl) {
           `stop it, set START_NATS_PORT, or point NATS_URL at a JetStream server`,
       );
     }
-    log.info("using the NATS server already running", { port: cfg.natsPort, version: running.version });
+    log.info("using the NATS server already running", {
+      port: cfg.natsPort,
+      version: running.version,
+    });
   } else {
     const bin = await findNatsServer();
     if (!bin) {

@@ -58,7 +58,13 @@ export class ChildSupervisor {
 
   /** Starts a child; it is restarted with backoff whenever it exits on its own. */
   start(spec: ChildSpec): void {
-    const r: Running = { spec, child: undefined, restarts: 0, startedAt: 0, exited: Promise.resolve() };
+    const r: Running = {
+      spec,
+      child: undefined,
+      restarts: 0,
+      startedAt: 0,
+      exited: Promise.resolve(),
+    };
     this.#children.push(r);
     this.#spawn(r);
   }

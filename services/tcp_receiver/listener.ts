@@ -53,7 +53,12 @@ export class TcpListener {
   #accepting: Promise<void>;
   #closed = false;
 
-  constructor(o: TcpListenerOptions, handler: FrameHandler, registry: MetricsRegistry, log: Logger) {
+  constructor(
+    o: TcpListenerOptions,
+    handler: FrameHandler,
+    registry: MetricsRegistry,
+    log: Logger,
+  ) {
     this.#o = o;
     this.#handler = handler;
     this.#log = log;

@@ -31,14 +31,19 @@ const store = await openStore(cfg, log);
 const metrics = new ReceiverMetrics("tcp_receiver", store.publisher);
 const verifier = new SignatureVerifier({ signers: cfg.signers, requireSigned: cfg.requireSigned });
 const handler = new FrameHandler(gate, verifier, store.publisher, metrics, log);
-const listener = new TcpListener({
-  hostname: cfg.bindAddress.hostname,
-  port: cfg.bindAddress.port,
-  maxMessageSize: cfg.maxMessageSize,
-  maxConnections: cfg.maxConnections,
-  idleTimeoutMs: cfg.idleTimeout,
-  keepAlive: cfg.keepAlive,
-}, handler, metrics.registry, log);
+const listener = new TcpListener(
+  {
+    hostname: cfg.bindAddress.hostname,
+    port: cfg.bindAddress.port,
+    maxMessageSize: cfg.maxMessageSize,
+    maxConnections: cfg.maxConnections,
+    idleTimeoutMs: cfg.idleTimeout,
+    keepAlive: cfg.keepAlive,
+  },
+  handler,
+  metrics.registry,
+  log,
+);
 log.info("listening", { address: `${listener.addr.hostname}:${listener.addr.port}` });
 
 const reporter = new StatsReporter(store.nc, {

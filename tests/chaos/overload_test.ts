@@ -17,7 +17,10 @@ const SECONDS = Number(Deno.env.get("LM_CHAOS_SECONDS") ?? 60);
 Deno.test(`overload for ${SECONDS} s: receivers throttle, memory bounded, nothing lost`, async () => {
   const nats = await NatsServer.start();
   const tcp = await startTcpReceiver(nats, { TCPRCVR_ACK_TIMEOUT: "2s" });
-  const http = await startHttpReceiver(nats, { RCVR_REQUEST_TIMEOUT: "1s", RCVR_ACK_TIMEOUT: "2s" });
+  const http = await startHttpReceiver(nats, {
+    RCVR_REQUEST_TIMEOUT: "1s",
+    RCVR_ACK_TIMEOUT: "2s",
+  });
   const end = Date.now() + SECONDS * 1000;
   const stop = () => Date.now() > end;
   let peakTcp = 0;
@@ -46,7 +49,9 @@ Deno.test(`overload for ${SECONDS} s: receivers throttle, memory bounded, nothin
     console.log(
       `TCP sent ${sent} in ${SECONDS} s (throttled); HTTP ${JSON.stringify(h.statuses)}, slowest ${
         h.slowestMs.toFixed(0)
-      } ms; peak RSS tcp ${(peakTcp / 2 ** 20).toFixed(0)} MB, http ${(peakHttp / 2 ** 20).toFixed(0)} MB`,
+      } ms; peak RSS tcp ${(peakTcp / 2 ** 20).toFixed(0)} MB, http ${
+        (peakHttp / 2 ** 20).toFixed(0)
+      } MB`,
     );
     assert.ok((h.statuses[503] ?? 0) > 0, "HTTP clients were throttled with 503");
     assert.ok(h.slowestMs < 5000, "HTTP answered promptly even while the broker was frozen");
@@ -54,7 +59,12 @@ Deno.test(`overload for ${SECONDS} s: receivers throttle, memory bounded, nothin
     assert.ok(peakHttp < 400 * 2 ** 20, `HTTP receiver RSS bounded (${peakHttp})`);
     const nc = await connect({ servers: nats.url });
     try {
-      const r = await expectStored(nc, "LAGERMEISTER", [...tcpUuids, ...tcpUuids2, ...h.accepted], 120_000);
+      const r = await expectStored(
+        nc,
+        "LAGERMEISTER",
+        [...tcpUuids, ...tcpUuids2, ...h.accepted],
+        120_000,
+      );
       console.log(`stored ${r.stored}, duplicates ${r.duplicates}`);
     } finally {
       await nc.close();

@@ -116,7 +116,9 @@ export class ServiceProcess {
     if (!status) {
       this.#child.kill("SIGKILL");
       await this.#status;
-      throw new Error(`process did not exit within ${ms} ms of ${signal}; stderr:\n${this.#stderr.slice(-4000)}`);
+      throw new Error(
+        `process did not exit within ${ms} ms of ${signal}; stderr:\n${this.#stderr.slice(-4000)}`,
+      );
     }
     await Promise.all(this.#pumps);
     return status;

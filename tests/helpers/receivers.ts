@@ -59,7 +59,11 @@ export function garbage(n: number): Uint8Array {
 }
 
 /** Writes `data` to a TCP port in random chunk sizes (1 byte to `maxChunk`). */
-export async function writeInChunks(port: number, data: Uint8Array, maxChunk = 9000): Promise<void> {
+export async function writeInChunks(
+  port: number,
+  data: Uint8Array,
+  maxChunk = 9000,
+): Promise<void> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
     let at = 0;
@@ -91,7 +95,11 @@ export async function postMessage(
   body: Uint8Array,
   init: RequestInit = {},
 ): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
-  const r = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: body as Uint8Array<ArrayBuffer>, ...init });
+  const r = await fetch(`http://127.0.0.1:${port}/`, {
+    method: "POST",
+    body: body as Uint8Array<ArrayBuffer>,
+    ...init,
+  });
   const text = await r.text();
   let json: Record<string, unknown> = {};
   try {

@@ -29,7 +29,10 @@ async function rawRequest(port: number, head: string, body: Uint8Array[], pauseM
 
 Deno.test("HTTP: declared or streamed bodies over the limit get 413, slow bodies 408", async () => {
   const nats = await NatsServer.start();
-  const http = await startHttpReceiver(nats, { RCVR_MAX_MESSAGE_SIZE: "65536", RCVR_BODY_TIMEOUT: "1s" });
+  const http = await startHttpReceiver(nats, {
+    RCVR_MAX_MESSAGE_SIZE: "65536",
+    RCVR_BODY_TIMEOUT: "1s",
+  });
   try {
     // A declared 1 GB body: refused from the header, before any body byte is read.
     const t0 = performance.now();

@@ -15,7 +15,17 @@ for (const p of programs) {
     const r = await ServiceProcess.run(p.script, {}, ["--help"]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /KEY\s+TYPE\s+DEFAULT\s+REQUIRED\s+DESCRIPTION/);
-    for (const name of ["BIND_ADDRESS", "NATS_URL", "CLUSTER_ID", "CLIENT_ID", "SUBJECT", "MATCH_SPEC", "STREAM"]) {
+    for (
+      const name of [
+        "BIND_ADDRESS",
+        "NATS_URL",
+        "CLUSTER_ID",
+        "CLIENT_ID",
+        "SUBJECT",
+        "MATCH_SPEC",
+        "STREAM",
+      ]
+    ) {
       assert.match(r.stdout, new RegExp(`^${p.prefix}${name}\\s`, "m"), name);
     }
     assert.match(r.stdout, new RegExp(`${p.prefix}BIND_ADDRESS\\s+String\\s+${p.port}`));
@@ -32,7 +42,10 @@ for (const p of programs) {
     });
     assert.notEqual(bad.code, 0);
     assert.equal(bad.stderr.trim().split("\n").length, 1);
-    assert.match(bad.stderr, new RegExp(`${p.prefix}MAX_MESSAGE_SIZE must be an integer.*got "ten"`));
+    assert.match(
+      bad.stderr,
+      new RegExp(`${p.prefix}MAX_MESSAGE_SIZE must be an integer.*got "ten"`),
+    );
     const spec = await ServiceProcess.run(p.script, {
       [`${p.prefix}CLIENT_ID`]: "x",
       [`${p.prefix}MATCH_SPEC`]: "Type == ",

@@ -42,7 +42,9 @@ Deno.test("4 TCP streams with garbage and 600 HTTP POSTs are stored exactly once
     }
     const statuses: number[] = [];
     const httpClient = async (k: number) => {
-      for (let i = k; i < posts.length; i += 8) statuses.push((await postMessage(http.port, posts[i])).status);
+      for (let i = k; i < posts.length; i += 8) {
+        statuses.push((await postMessage(http.port, posts[i])).status);
+      }
     };
     await Promise.all([
       ...streams.map((s) => writeInChunks(tcp.port, s)),
@@ -57,7 +59,9 @@ Deno.test("4 TCP streams with garbage and 600 HTTP POSTs are stored exactly once
     assert.equal(stored.length, sent.size, "stream holds every message exactly once");
     const seen = new Set<string>();
     for (const s of stored) {
-      const uuidHex = [...s.data.subarray(2, 18)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      const uuidHex = [...s.data.subarray(2, 18)].map((b) => b.toString(16).padStart(2, "0")).join(
+        "",
+      );
       const uuid = `${uuidHex.slice(0, 8)}-${uuidHex.slice(8, 12)}-${uuidHex.slice(12, 16)}-${
         uuidHex.slice(16, 20)
       }-${uuidHex.slice(20)}`;

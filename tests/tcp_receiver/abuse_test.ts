@@ -80,7 +80,10 @@ Deno.test(`TCP abuse: ${IDLE} idle conns, slowloris, random bytes, 4 GB header, 
     const huge = (async () => {
       const c = await Deno.connect({ hostname: "127.0.0.1", port: tcp.port });
       const header = encodeHeader({ messageLength: 0xffffffff });
-      await writeAll(c, concat([new Uint8Array([0x1e, header.length]), header, new Uint8Array([0x1f])]));
+      await writeAll(
+        c,
+        concat([new Uint8Array([0x1e, header.length]), header, new Uint8Array([0x1f])]),
+      );
       // Stream 8 MB of "message" that must be discarded as it arrives.
       const chunk = new Uint8Array(65536).fill(0x41);
       for (let i = 0; i < 128; i++) await writeAll(c, chunk);
@@ -88,7 +91,10 @@ Deno.test(`TCP abuse: ${IDLE} idle conns, slowloris, random bytes, 4 GB header, 
     })();
     const tiny = (async () => {
       const c = await Deno.connect({ hostname: "127.0.0.1", port: tcp.port });
-      const frames = Array.from({ length: 20_000 }, (_, i) => frameMessage(new Uint8Array([8, i & 0x7f])));
+      const frames = Array.from(
+        { length: 20_000 },
+        (_, i) => frameMessage(new Uint8Array([8, i & 0x7f])),
+      );
       await writeAll(c, concat(frames));
       c.close();
     })();

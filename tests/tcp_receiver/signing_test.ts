@@ -15,7 +15,9 @@ const goodMd5: HmacSigner = { name: "ops", version: 1, key: "s3cret", hash: "md5
 const wrongKey: HmacSigner = { name: "ops", version: 1, key: "guess", hash: "sha1" };
 const unknown: HmacSigner = { name: "eve", version: 1, key: "s3cret", hash: "sha1" };
 
-async function run(requireSigned: boolean): Promise<{ stored: number; health: Record<string, unknown> }> {
+async function run(
+  requireSigned: boolean,
+): Promise<{ stored: number; health: Record<string, unknown> }> {
   const nats = await NatsServer.start();
   const tcp = await startTcpReceiver(nats, {
     TCPRCVR_SIGNERS: JSON.stringify({ ops_1: "s3cret" }),
