@@ -233,6 +233,124 @@ export function decodeMessage(bytes: Uint8Array): HekaMessage {
   return m;
 }
 
+/** Skips a length-delimited value, checking it fits. */
+function skipDelimited(r: ReaderT): number {
+  const len = r.uint32();
+  const end = r.pos + len;
+  if (end > r.len) throw new RangeError(`value of ${len} bytes overruns the message`);
+  r.pos = end;
+  return len;
+}
+
+/** Expected wire types of `Field`'s members (index = field number); -1 = packed or scalar. */
+const FIELD_WIRE = [-2, 2, 0, 2, 2, 2, -1, -1, -1];
+const FIELD_SCALAR_WIRE = [0, 0, 0, 0, 0, 0, 0, 1, 0];
+
+function scanField(r: ReaderT, end: number): void {
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const wt = tag & 7;
+    const no = tag >>> 3;
+    const want = no < FIELD_WIRE.length ? FIELD_WIRE[no] : -2;
+    if (want === -2) {
+      if (tag === 0) throw new RangeError("zero tag");
+      r.skipType(wt);
+    } else if (want === -1) {
+      if (wt === 2) {
+        const len = r.uint32();
+        const end = r.pos + len;
+        if (end > r.len) throw new RangeError("packed field overruns the message");
+        if (no === 7) {
+          if (len % 8 !== 0) throw new RangeError("packed value overruns its field");
+          r.pos = end;
+        } else {
+          while (r.pos < end) r.skipType(0);
+          if (r.pos !== end) throw new RangeError("packed value overruns its field");
+        }
+      } else {
+        expectWireType(wt, FIELD_SCALAR_WIRE[no]);
+        r.skipType(wt);
+      }
+    } else {
+      expectWireType(wt, want);
+      if (wt === 2) skipDelimited(r);
+      else r.skipType(wt);
+    }
+  }
+  if (r.pos !== end) throw new RangeError("field overruns its length");
+}
+
+/**
+ * Checks a message the way {@link decodeMessage} + {@link validateMessage}
+ * would, without decoding strings or building objects: the receivers' fast
+ * path when no matcher needs the decoded message. Returns the 16 uuid bytes
+ * (a view) when the message is valid, else the reason it is not.
+ */
+export function scanMessage(bytes: Uint8Array): Uint8Array | string {
+  const r = Reader.create(bytes);
+  let uuid: Uint8Array | undefined;
+  let timestamp = false;
+  let hostname = false;
+  let payload = false;
+  let fields = false;
+  try {
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      const wt = tag & 7;
+      switch (tag >>> 3) {
+        case 1:
+          expectWireType(wt, 2);
+          uuid = readBytes(r);
+          break;
+        case 2:
+          expectWireType(wt, 0);
+          r.skipType(0);
+          timestamp = true;
+          break;
+        case 3:
+        case 4:
+        case 7:
+          expectWireType(wt, 2);
+          skipDelimited(r);
+          break;
+        case 5:
+        case 8:
+          expectWireType(wt, 0);
+          r.skipType(0);
+          break;
+        case 6:
+          expectWireType(wt, 2);
+          skipDelimited(r);
+          payload = true;
+          break;
+        case 9:
+          expectWireType(wt, 2);
+          hostname = skipDelimited(r) > 0;
+          break;
+        case 10: {
+          if (wt !== 2) throw new RangeError("fields must be length-delimited");
+          const end = r.uint32() + r.pos;
+          if (end > r.len) throw new RangeError("field overruns the message");
+          scanField(r, end);
+          fields = true;
+          break;
+        }
+        default:
+          if (tag === 0) throw new RangeError("zero tag");
+          r.skipType(wt);
+      }
+    }
+  } catch (err) {
+    return `undecodable protobuf message: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (uuid === undefined) return "missing uuid";
+  if (uuid.length !== 16) return `uuid must be 16 bytes, got ${uuid.length}`;
+  if (!timestamp) return "missing timestamp";
+  if (!hostname) return "missing hostname";
+  if (!payload && !fields) return "missing payload and fields";
+  return uuid;
+}
+
 /**
  * Checks what the original Lagermeister required of a message. Returns
  * `undefined` when valid, else a short reason naming what is missing.

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { decodeMessage, HekaDecodeError, validateMessage } from "../heka/codec.ts";
+import { decodeMessage, HekaDecodeError, scanMessage, validateMessage } from "../heka/codec.ts";
 import { formatUuid } from "../heka/message.ts";
 import { compileMatcher, type MessageMatcher } from "../heka/matcher/mod.ts";
 
@@ -28,6 +28,12 @@ export class MessageGate {
 
   /** Inspects the raw bytes of one Heka message. Never throws. */
   inspect(bytes: Uint8Array): Verdict {
+    if (!this.#matcher) {
+      // Fast path: validate without decoding strings.
+      const r = scanMessage(bytes);
+      if (typeof r === "string") return { kind: "invalid", reason: r };
+      return { kind: "accept", msgId: formatUuid(r) };
+    }
     let msg;
     try {
       msg = decodeMessage(bytes);

@@ -407,3 +407,39 @@ Deno.test("decoded uuid and bytes are views into the input (no copies)", () => {
   assert.equal(back.fields[0].valueBytes[0].buffer, bytes.buffer);
   assert.equal(encodeMessage(m).length, bytes.length);
 });
+
+Deno.test("scanMessage agrees with decodeMessage + validateMessage on fixtures, edits and random bytes", async () => {
+  const { scanMessage } = await import("../../services/heka/codec.ts");
+  const { formatUuid: fmt } = await import("../../services/heka/message.ts");
+  const reference = (bytes: Uint8Array): string => {
+    try {
+      const m = decodeMessage(bytes);
+      return validateMessage(m) ?? fmt(m.uuid);
+    } catch {
+      return "undecodable";
+    }
+  };
+  const scanned = (bytes: Uint8Array): string => {
+    const r = scanMessage(bytes);
+    if (typeof r !== "string") return fmt(r);
+    return r.startsWith("undecodable") ? "undecodable" : r;
+  };
+  const base = Deno.readFileSync(new URL("../../../shared/fixtures/lagermeister-message.pb", import.meta.url));
+  const splitter = new FrameSplitter({ maxMessageSize: 1 << 20 });
+  splitter.push(Deno.readFileSync(new URL("../../../shared/fixtures/heka-bench.pbuf", import.meta.url)));
+  const bases = [base];
+  for (let f = splitter.next(); f; f = splitter.next()) bases.push(f.message.slice(0, 3000));
+  const inputs: Uint8Array[] = [...bases, new Uint8Array(0)];
+  for (let i = 0; i < 20_000; i++) {
+    const src = bases[i % bases.length];
+    const b = src.slice(0, Math.floor(Math.random() * (src.length + 1)));
+    const flips = Math.floor(Math.random() * 4);
+    for (let k = 0; k < flips && b.length; k++) b[Math.floor(Math.random() * b.length)] ^= 1 << Math.floor(Math.random() * 8);
+    inputs.push(b);
+  }
+  for (const b of inputs) {
+    if (scanned(b) !== reference(b)) {
+      throw new Error(`disagree on ${[...b].join(",")}: scan=${scanned(b)} decode=${reference(b)}`);
+    }
+  }
+});
