@@ -74,8 +74,12 @@ if (!remoteUrl) {
   remoteUrl = sink.url;
 }
 
-// 3. The programs, each with its own env (the user's settings win).
+// 3. The programs, each with its own env (the user's settings win). From
+// source they run under this deno; in a `deno compile`d bin/start, they are
+// the sibling binaries in the same bin/ directory.
+const compiled = import.meta.url.includes("/deno-compile-");
 const deno = Deno.execPath();
+const binDir = deno.replace(/\/[^/]+$/, "");
 const root = new URL("../../", import.meta.url).pathname;
 const program = (
   name: string,
@@ -84,8 +88,8 @@ const program = (
 ) =>
   supervisor.start({
     name,
-    command: deno,
-    args: ["run", "--allow-all", `${root}${script}`],
+    command: compiled ? `${binDir}/${script.split("/")[1]}` : deno,
+    args: compiled ? [] : ["run", "--allow-all", `${root}${script}`],
     env: { ...defaults, ...env },
   });
 

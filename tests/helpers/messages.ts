@@ -29,28 +29,48 @@ export function makeMessage(
   return { bytes: encodeMessage(m), uuid: formatUuid(m.uuid) };
 }
 
-/** Every message body stored in a stream, in order (a fresh ordered consumer reads them). */
+/** Every message body stored in a stream, in order (fetched with a fresh ordered consumer). */
 export async function readStream(
   nc: NatsConnection,
   stream: string,
   timeoutMs = 10_000,
 ): Promise<{ data: Uint8Array; subject: string; seq: number }[]> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`reading ${stream} took over ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([readAll(nc, stream, timeoutMs), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readAll(
+  nc: NatsConnection,
+  stream: string,
+  timeoutMs: number,
+): Promise<{ data: Uint8Array; subject: string; seq: number }[]> {
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
-  const info = await jsm.streams.info(stream);
-  const total = info.state.messages;
+  const total = (await jsm.streams.info(stream)).state.messages;
   const out: { data: Uint8Array; subject: string; seq: number }[] = [];
   if (total === 0) return out;
   const consumer = await js.consumers.get(stream);
-  const deadline = Date.now() + timeoutMs;
   const iter = await consumer.consume({ max_messages: 1000 });
   const timer = setTimeout(() => iter.stop(), timeoutMs);
-  for await (const m of iter) {
-    out.push({ data: m.data, subject: m.subject, seq: m.seq });
-    if (out.length >= total || Date.now() > deadline) break;
+  try {
+    for await (const m of iter) {
+      out.push({ data: m.data, subject: m.subject, seq: m.seq });
+      if (out.length >= total) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    iter.stop();
   }
-  clearTimeout(timer);
-  iter.stop();
   return out;
 }
 
