@@ -5,7 +5,7 @@
  */
 import { describeConfig, loadConfig } from "../config/mod.ts";
 import { MatcherSyntaxError } from "../heka/matcher/mod.ts";
-import { Logger } from "../log/mod.ts";
+import { errorMessage, Logger } from "../log/mod.ts";
 import { serveStats, StatsReporter } from "../metrics/mod.ts";
 import { closeStore, MessageGate, openStore, ReceiverMetrics } from "../receiver/mod.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
@@ -25,7 +25,10 @@ try {
 }
 log.info("starting", describeConfig(httpReceiverSpec, Deno.env.toObject()));
 
-const store = await openStore(cfg, log);
+const store = await openStore(cfg, log).catch((err) => {
+  console.error(`http_receiver: cannot start: ${errorMessage(err)}`);
+  Deno.exit(1);
+});
 const metrics = new ReceiverMetrics("http_receiver", store.publisher);
 const server = Deno.serve(
   {

@@ -6,7 +6,7 @@
 import { describeConfig, loadConfig } from "../config/mod.ts";
 import { SignatureVerifier } from "../heka/hmac.ts";
 import { MatcherSyntaxError } from "../heka/matcher/mod.ts";
-import { Logger } from "../log/mod.ts";
+import { errorMessage, Logger } from "../log/mod.ts";
 import { MetricTypes, serveStats, StatsReporter } from "../metrics/mod.ts";
 import { closeStore, MessageGate, openStore, ReceiverMetrics } from "../receiver/mod.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
@@ -27,7 +27,10 @@ try {
 }
 log.info("starting", describeConfig(tcpReceiverSpec, Deno.env.toObject()));
 
-const store = await openStore(cfg, log);
+const store = await openStore(cfg, log).catch((err) => {
+  console.error(`tcp_receiver: cannot start: ${errorMessage(err)}`);
+  Deno.exit(1);
+});
 const metrics = new ReceiverMetrics("tcp_receiver", store.publisher);
 const verifier = new SignatureVerifier({ signers: cfg.signers, requireSigned: cfg.requireSigned });
 const handler = new FrameHandler(gate, verifier, store.publisher, metrics, log);
