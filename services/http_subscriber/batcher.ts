@@ -1,0 +1,157 @@
+/**
+ * Batcher: groups items with one line of text each into batches whose body
+ * is the lines, UTF-8, each ending in `\n` (NDJSON when the lines are
+ * JSON). It knows nothing of what the items are or where batches go.
+ *
+ * A batch is handed over when it holds `maxItems` items, when the next
+ * line would take its body beyond `maxBytes`, or `maxWaitMs` after its
+ * FIRST item arrived — a trickle is never held longer than that.
+ *
+ * Lines are encoded once, straight into the batch's body buffer (no
+ * per-line byte arrays, no joining at the end).
+ *
+ * @module
+ */
+
+/** A group of items and the body of their lines, in arrival order. */
+export interface Batch<T> {
+  readonly items: T[];
+  /** The lines, UTF-8, each followed by `\n`. */
+  readonly body: Uint8Array;
+  /** `performance.now()` when the first item arrived. */
+  readonly firstAt: number;
+}
+
+/** Why a batch was handed over. */
+export type FlushReason = "size" | "bytes" | "time" | "flush";
+
+/** Options of a {@link Batcher}. */
+export interface BatcherOptions<T> {
+  /** Items per batch at most (≥ 1). */
+  maxItems: number;
+  /**
+   * Body bytes per batch at most; a line that alone exceeds it travels in
+   * a batch of its own.
+   */
+  maxBytes: number;
+  /** Age of a batch's first item at which the batch is handed over. */
+  maxWaitMs: number;
+  /** Receives every batch, synchronously; must not throw. */
+  onBatch: (batch: Batch<T>, reason: FlushReason) => void;
+}
+
+/** A batch being filled. */
+interface OpenBatch<T> {
+  items: T[];
+  buf: Uint8Array;
+  bytes: number;
+  firstAt: number;
+}
+
+const NEWLINE = 10;
+const MIN_CAPACITY = 4096;
+const encoder = new TextEncoder();
+
+/** Groups items into batches by count, bytes and time. */
+export class Batcher<T> {
+  readonly #o: BatcherOptions<T>;
+  #open: OpenBatch<T> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  /** Body size of the last batch: the first guess of the next one's. */
+  #sizeHint = MIN_CAPACITY;
+
+  constructor(o: BatcherOptions<T>) {
+    if (!(o.maxItems >= 1) || !(o.maxBytes >= 1) || !(o.maxWaitMs >= 0)) {
+      throw new RangeError("maxItems and maxBytes must be ≥ 1, maxWaitMs ≥ 0");
+    }
+    this.#o = o;
+  }
+
+  /** Items of the batch being filled (empty when none). */
+  get openItems(): readonly T[] {
+    return this.#open?.items ?? [];
+  }
+
+  /** `performance.now()` when the open batch's first item arrived; undefined when none. */
+  get openSince(): number | undefined {
+    return this.#open?.firstAt;
+  }
+
+  /** Adds an item and its line (without the newline); may hand over one or two batches. */
+  add(item: T, line: string): void {
+    if (this.#closed) throw new Error("batcher is closed");
+    let b = this.#open ?? this.#start();
+    const at = b.bytes;
+    const r = encoder.encodeInto(line, b.buf.subarray(at));
+    let written = r.written;
+    if (r.read < line.length) {
+      // Out of room: grow for the worst case of the rest (3 bytes per UTF-16 unit).
+      this.#grow(b, at + written, at + written + (line.length - r.read) * 3 + 1);
+      written += encoder.encodeInto(line.slice(r.read), b.buf.subarray(at + written)).written;
+    }
+    if (at + written === b.buf.length) this.#grow(b, at + written, at + written + 1);
+    b.buf[at + written] = NEWLINE;
+    const size = written + 1;
+    if (at + size > this.#o.maxBytes && b.items.length > 0) {
+      // The line does not fit: it opens the next batch.
+      const moved = b.buf.slice(at, at + size);
+      this.#handOver("bytes");
+      b = this.#start(size);
+      b.buf.set(moved);
+    }
+    b.bytes += size;
+    b.items.push(item);
+    if (b.items.length >= this.#o.maxItems) this.#handOver("size");
+    else if (b.bytes >= this.#o.maxBytes) this.#handOver("bytes");
+  }
+
+  /** Hands over the open batch now, if there is one. */
+  flush(): void {
+    this.#handOver("flush");
+  }
+
+  /** Flushes and refuses further items. */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+  }
+
+  #start(atLeast = 0): OpenBatch<T> {
+    const capacity = Math.max(MIN_CAPACITY, atLeast, Math.ceil(this.#sizeHint * 1.25));
+    const b: OpenBatch<T> = {
+      items: [],
+      buf: new Uint8Array(capacity),
+      bytes: 0,
+      firstAt: performance.now(),
+    };
+    this.#open = b;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#handOver("time");
+    }, this.#o.maxWaitMs);
+    return b;
+  }
+
+  /** Replaces the buffer by one of at least `needed` bytes, keeping its first `keep`. */
+  #grow(b: OpenBatch<T>, keep: number, needed: number): void {
+    const buf = new Uint8Array(Math.max(needed, b.buf.length * 2));
+    buf.set(b.buf.subarray(0, keep));
+    b.buf = buf;
+  }
+
+  #handOver(reason: FlushReason): void {
+    const b = this.#open;
+    if (b === undefined) return;
+    this.#open = undefined;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#sizeHint = Math.min(b.bytes, this.#o.maxBytes);
+    this.#o.onBatch(
+      { items: b.items, body: b.buf.subarray(0, b.bytes), firstAt: b.firstAt },
+      reason,
+    );
+  }
+}

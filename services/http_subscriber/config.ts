@@ -1,0 +1,380 @@
+/**
+ * The subscriber's configuration: the `SUB_*` env vars of the original
+ * Lagermeister (same names, same meaning, mapped onto JetStream) plus the
+ * new ones, and the settings derived from them (consumer name, start
+ * policy, dead-letter subject, ack wait and ack window).
+ *
+ * @module
+ */
+import { z } from "zod";
+import {
+  type BindAddress,
+  boolVar,
+  ConfigError,
+  type ConfigOf,
+  durationVar,
+  enumVar,
+  type EnvVar,
+  formatDuration,
+  intVar,
+  listVar,
+  optionalBindAddressVar,
+  parseBindAddress,
+  type ProgramInfo,
+  stringVar,
+  urlVar,
+} from "../config/mod.ts";
+import { brokerVars, subjectCovered } from "../broker/mod.ts";
+import { LOG_LEVELS } from "../log/mod.ts";
+import { JsonLineEncoder } from "../heka/json.ts";
+import { consumerName, type ConsumerPlan, type StartPolicy } from "./consumer.ts";
+
+/** Words that turn the stats endpoint off (an empty value means "the default"). */
+const OFF_WORDS = new Set(["off", "none", "-"]);
+
+/** `SUB_STATS_ADDRESS`: a bind address, or `off`. */
+function statsAddressVar(): EnvVar<BindAddress | undefined> {
+  const base = optionalBindAddressVar("SUB_STATS_ADDRESS", {
+    default: ":34998",
+    description:
+      "address of the stats endpoint (/metrics, /debug/vars, /health); off turns it off (an empty value means the default)",
+  });
+  return {
+    ...base,
+    expected: "an address like :34998 or 127.0.0.1:34998, or off",
+    schema: z.string().transform((raw, ctx) => {
+      if (OFF_WORDS.has(raw.trim().toLowerCase())) return undefined;
+      const addr = parseBindAddress(raw);
+      if (addr === undefined) {
+        ctx.addIssue({ code: "custom", message: "invalid" });
+        return z.NEVER;
+      }
+      return addr;
+    }),
+  };
+}
+
+const broker = brokerVars("SUB_");
+
+/**
+ * The subscriber's env vars, in `--help` order: the original README's
+ * first, then the ones added for JetStream, batching and delivery.
+ */
+export const SUBSCRIBER_SPEC = {
+  clusterId: stringVar("SUB_CLUSTER_ID", {
+    default: "test-cluster",
+    description:
+      "accepted and ignored: JetStream has no cluster id (kept so NATS Streaming deployments start unchanged)",
+  }),
+  clientId: stringVar("SUB_CLIENT_ID", {
+    description:
+      "NATS connection name, and the suffix of a SUB_DURABLE consumer's name (default: http_subscriber-<host>-<pid>)",
+  }),
+  startSeq: intVar("SUB_START_SEQ", {
+    min: 0,
+    description: "start at this stream sequence (new consumers only; 0 = not set)",
+  }),
+  startDelta: durationVar("SUB_START_DELTA", {
+    min: 1,
+    description: "start with messages stored within this duration before now, e.g. 30m",
+  }),
+  deliverAll: boolVar("SUB_DELIVER_ALL", {
+    description: "start with the first message in the stream",
+  }),
+  deliverLast: boolVar("SUB_DELIVER_LAST", {
+    description: "start with the last message stored on SUB_SUBJECT",
+  }),
+  durable: stringVar("SUB_DURABLE", {
+    description:
+      "durable consumer: the stream remembers the position across restarts (named <durable>-<client id>)",
+  }),
+  qgroup: stringVar("SUB_QGROUP", {
+    description:
+      "queue group: every subscriber with this group shares one durable consumer and splits the work",
+  }),
+  unsubscribe: boolVar("SUB_UNSUBSCRIBE", {
+    description:
+      "delete the durable consumer on exit (a group's only when no other member is pulling)",
+  }),
+  natsUrl: broker.natsUrl,
+  subject: stringVar("SUB_SUBJECT", {
+    default: "lagermeister-test",
+    description: "subject to consume Heka messages from (may use * and > wildcards)",
+  }),
+  stubHttp: boolVar("SUB_STUB_HTTP", {
+    default: false,
+    description: "post to an in-process stub answering 200 after 50-700 ms instead of the remote",
+  }),
+  remoteUrl: urlVar("SUB_REMOTE_URL", {
+    description:
+      "URL batches are POSTed to (required unless SUB_STUB_HTTP=true); its path and query are never printed",
+  }),
+  loggingLevel: enumVar("SUB_LOGGING_LEVEL", LOG_LEVELS, {
+    default: "info",
+    description: "log level: error, warn, info or debug",
+  }),
+  batchTimeout: durationVar("SUB_BATCH_TIMEOUT", {
+    default: "10s",
+    min: 1,
+    description: "send a batch at the latest this long after its first message arrived",
+  }),
+  batchSize: intVar("SUB_BATCH_SIZE", {
+    default: 100,
+    min: 1,
+    description: "send a batch when it holds this many messages",
+  }),
+  fields: listVar("SUB_FIELDS", {
+    description:
+      "JSON keys to write, in order: Uuid, Timestamp, Type, Logger, Severity, Payload, EnvVersion, Pid, Hostname, Fields (default: all)",
+  }),
+  dynamicFields: listVar("SUB_DYNAMIC_FIELDS", {
+    description: "dynamic fields to write when Fields is selected (default: all)",
+  }),
+  stream: stringVar("SUB_STREAM", {
+    default: "LAGERMEISTER",
+    description: "JetStream stream holding SUB_SUBJECT; created (file storage) when missing",
+  }),
+  batchBytes: intVar("SUB_BATCH_BYTES", {
+    default: 1_048_576,
+    min: 1,
+    description: "send a batch before its body would grow beyond this many bytes",
+  }),
+  posters: intVar("SUB_POSTERS", {
+    default: 25,
+    min: 1,
+    max: 1000,
+    description: "POSTs in flight at once",
+  }),
+  requestTimeout: durationVar("SUB_REQUEST_TIMEOUT", {
+    default: "30s",
+    min: 1,
+    description: "give up on one POST attempt after this long (then retry)",
+  }),
+  gzip: boolVar("SUB_GZIP", {
+    default: false,
+    description: "gzip request bodies (Content-Encoding: gzip)",
+  }),
+  rejectAttempts: intVar("SUB_REJECT_ATTEMPTS", {
+    default: 3,
+    min: 1,
+    description:
+      "attempts of a batch the remote rejects (4xx other than 408/429) before it goes to dead-letter",
+  }),
+  retryMin: durationVar("SUB_RETRY_MIN", {
+    default: "250ms",
+    min: 1,
+    description: "first retry backoff; doubles per attempt, with jitter",
+  }),
+  retryMax: durationVar("SUB_RETRY_MAX", {
+    default: "30s",
+    min: 1,
+    description: "longest retry backoff (network errors, timeouts, 408, 429, 5xx retry forever)",
+  }),
+  deadLetterSubject: stringVar("SUB_DEAD_LETTER_SUBJECT", {
+    description:
+      "subject rejected and undecodable messages are stored on (default: <SUB_SUBJECT>.dead)",
+  }),
+  ackWait: durationVar("SUB_ACK_WAIT", {
+    min: 1000,
+    description:
+      "JetStream ack wait (default: SUB_BATCH_TIMEOUT + 2 x SUB_REQUEST_TIMEOUT + 30s); held messages are kept alive",
+  }),
+  maxAckPending: intVar("SUB_MAX_ACK_PENDING", {
+    min: 1,
+    description:
+      "unacknowledged messages the consumer hands out (default: SUB_BATCH_SIZE x (SUB_POSTERS + 2))",
+  }),
+  shutdownTimeout: durationVar("SUB_SHUTDOWN_TIMEOUT", {
+    default: "30s",
+    description: "on SIGTERM/SIGINT, wait this long for in-flight batches before exiting",
+  }),
+  statsAddress: statsAddressVar(),
+  natsCreds: broker.natsCreds,
+  natsTlsCa: broker.natsTlsCa,
+  natsTlsCert: broker.natsTlsCert,
+  natsTlsKey: broker.natsTlsKey,
+  natsReconnectWait: broker.natsReconnectWait,
+};
+
+/** The parsed `SUB_*` variables. */
+export type SubscriberConfig = ConfigOf<typeof SUBSCRIBER_SPEC>;
+
+/** What `--help` says of the subscriber. */
+export const SUBSCRIBER_INFO: ProgramInfo = {
+  name: "http_subscriber",
+  task: "subscribe",
+  summary:
+    "pulls Heka messages from JetStream, encodes them as NDJSON and POSTs them in batches to SUB_REMOTE_URL with parallel posters.",
+  notes: [
+    "Consumer: without SUB_DURABLE or SUB_QGROUP an ephemeral consumer (gone after exit).",
+    "SUB_DURABLE=d names the durable consumer d-<SUB_CLIENT_ID> (just d without a client id), as",
+    "NATS Streaming keyed durables by client and name: keep SUB_CLIENT_ID stable across restarts.",
+    "SUB_QGROUP=g: every member shares the durable consumer g (g-<durable> with SUB_DURABLE) and",
+    "the stream hands each message to one of them.",
+    "Start position (SUB_START_SEQ, SUB_START_DELTA, SUB_DELIVER_ALL, SUB_DELIVER_LAST; at most one,",
+    "default: new messages only) applies when the consumer is created. A durable or group that",
+    "already exists resumes where it left off, whatever the start options say.",
+    "Delivery: a message is acked only after its batch got a 2xx. Network errors, timeouts, 408,",
+    "429 (Retry-After honoured) and 5xx retry without limit; other 4xx go, after",
+    "SUB_REJECT_ATTEMPTS, to the dead-letter subject (stored in SUB_STREAM unless another stream",
+    "already covers it) with Lagermeister-Dead-Status and Lagermeister-Dead-Reason headers.",
+    "",
+    "Example:",
+    "  SUB_CLIENT_ID=fwd1 SUB_DURABLE=sumo SUB_DELIVER_ALL=true \\",
+    "  SUB_REMOTE_URL=https://collectors.example.com/receiver/v1/http/TOKEN deno task subscribe",
+  ],
+};
+
+/** Everything the subscriber runs with, validated and derived from the env vars. */
+export interface SubscriberSettings {
+  /** The parsed env vars. */
+  config: SubscriberConfig;
+  /** The NATS connection name. */
+  connectionName: string;
+  /** The JetStream consumer to create or resume. */
+  consumer: ConsumerPlan;
+  /** Where rejected and undecodable messages are stored. */
+  deadLetterSubject: string;
+  /** Key selection of the NDJSON lines. */
+  encoder: JsonLineEncoder;
+  /** The remote URL, or undefined for the stub. */
+  remoteUrl: string | undefined;
+}
+
+const BAD_NAME = /[\s.*>/\\]/;
+
+function checkName(varName: string, value: string): void {
+  if (value === "") return;
+  if (/^(true|false)$/i.test(value)) {
+    throw new ConfigError(
+      `${varName} must be a consumer name, got ${JSON.stringify(value)} (it is not a boolean)`,
+    );
+  }
+  if (BAD_NAME.test(value)) {
+    throw new ConfigError(
+      `${varName} must be a consumer name without spaces, '.', '*', '>', '/' or '\\', got ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+}
+
+function checkSubject(varName: string, subject: string, wildcards: boolean): void {
+  const tokens = subject.split(".");
+  const bad = subject === "" || /\s/.test(subject) ||
+    tokens.some((t, i) =>
+      t === "" || (t.includes("*") && t !== "*") || (t.includes(">") && t !== ">") ||
+      (t === ">" && i !== tokens.length - 1)
+    );
+  if (bad) {
+    throw new ConfigError(`${varName} must be a NATS subject, got ${JSON.stringify(subject)}`);
+  }
+  if (!wildcards && tokens.some((t) => t === "*" || t === ">")) {
+    throw new ConfigError(
+      `${varName} must be a subject without wildcards, got ${JSON.stringify(subject)}`,
+    );
+  }
+}
+
+function startPolicy(cfg: SubscriberConfig, now: number): StartPolicy {
+  const chosen: StartPolicy[] = [];
+  if (cfg.startSeq !== undefined && cfg.startSeq > 0) {
+    chosen.push({ kind: "seq", seq: cfg.startSeq });
+  }
+  if (cfg.startDelta !== undefined) {
+    chosen.push({ kind: "time", time: new Date(now - cfg.startDelta) });
+  }
+  if (cfg.deliverAll) chosen.push({ kind: "all" });
+  if (cfg.deliverLast) chosen.push({ kind: "last" });
+  if (chosen.length > 1) {
+    throw new ConfigError(
+      "set at most one of SUB_START_SEQ, SUB_START_DELTA, SUB_DELIVER_ALL=true, SUB_DELIVER_LAST=true",
+    );
+  }
+  return chosen[0] ?? { kind: "new" };
+}
+
+/** The default ack wait: longer than a batch can wait to be sent plus two slow POST attempts. */
+export function defaultAckWait(cfg: SubscriberConfig): number {
+  return cfg.batchTimeout + 2 * cfg.requestTimeout + 30_000;
+}
+
+/** The default ack window: every poster busy with a full batch, one batch filling, one queued. */
+export function defaultMaxAckPending(cfg: SubscriberConfig): number {
+  return cfg.batchSize * (cfg.posters + 2);
+}
+
+/**
+ * Validates what one variable alone cannot and derives the settings.
+ * Throws {@link ConfigError} with a one-line message naming the variable.
+ */
+export function resolveSettings(
+  cfg: SubscriberConfig,
+  now: number = Date.now(),
+  host: string = hostName(),
+): SubscriberSettings {
+  if (!cfg.stubHttp && cfg.remoteUrl === "") {
+    throw new ConfigError(
+      "SUB_REMOTE_URL is required: the URL batches are POSTed to (or set SUB_STUB_HTTP=true)",
+    );
+  }
+  checkName("SUB_DURABLE", cfg.durable);
+  checkName("SUB_QGROUP", cfg.qgroup);
+  checkName("SUB_STREAM", cfg.stream);
+  checkSubject("SUB_SUBJECT", cfg.subject, true);
+  const deadLetterSubject = cfg.deadLetterSubject || `${cfg.subject}.dead`;
+  if (cfg.deadLetterSubject === "" && /(^|\.)[*>](\.|$)/.test(cfg.subject)) {
+    throw new ConfigError(
+      "SUB_DEAD_LETTER_SUBJECT must be set when SUB_SUBJECT has wildcards",
+    );
+  }
+  checkSubject("SUB_DEAD_LETTER_SUBJECT", deadLetterSubject, false);
+  if (subjectCovered([cfg.subject], deadLetterSubject)) {
+    throw new ConfigError(
+      `SUB_DEAD_LETTER_SUBJECT must not match SUB_SUBJECT (dead letters would come back), got ${
+        JSON.stringify(deadLetterSubject)
+      }`,
+    );
+  }
+  if (cfg.retryMax < cfg.retryMin) {
+    throw new ConfigError(
+      `SUB_RETRY_MAX must be at least SUB_RETRY_MIN (${formatDuration(cfg.retryMin)})`,
+    );
+  }
+  let encoder: JsonLineEncoder;
+  try {
+    encoder = new JsonLineEncoder({
+      fields: cfg.fields.length > 0 ? cfg.fields : undefined,
+      dynamicFields: cfg.dynamicFields,
+    });
+  } catch (err) {
+    throw new ConfigError(`SUB_FIELDS: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const ackWaitMs = cfg.ackWait ?? defaultAckWait(cfg);
+  const maxAckPending = cfg.maxAckPending ?? defaultMaxAckPending(cfg);
+  const connectionName = cfg.clientId || `http_subscriber-${host}-${Deno.pid}`;
+  return {
+    config: cfg,
+    connectionName,
+    consumer: {
+      stream: cfg.stream,
+      filterSubject: cfg.subject,
+      name: consumerName({ durable: cfg.durable, qgroup: cfg.qgroup, clientId: cfg.clientId }),
+      shared: cfg.qgroup !== "",
+      start: startPolicy(cfg, now),
+      ackWaitMs,
+      maxAckPending,
+    },
+    deadLetterSubject,
+    encoder,
+    remoteUrl: cfg.stubHttp ? undefined : cfg.remoteUrl,
+  };
+}
+
+function hostName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "localhost";
+  }
+}

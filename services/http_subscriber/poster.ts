@@ -1,0 +1,402 @@
+/**
+ * BatchPoster: POSTs request bodies to one URL with a fixed number of
+ * requests in flight, over kept-alive connections, retrying what may
+ * succeed later. It knows nothing of what the bodies hold.
+ *
+ * Outcome of a body:
+ * - `delivered` on a 2xx;
+ * - retried without limit, with exponential backoff and jitter, on network
+ *   errors, timeouts, 408, 429 and 5xx (a `Retry-After` is honoured);
+ * - `rejected` after `rejectAttempts` answers of another status (other 4xx;
+ *   3xx too: redirects are not followed, a POST must not become a GET);
+ * - `aborted` when the poster is aborted (shutdown) before either.
+ *
+ * The URL may carry a secret (Sumo Logic puts it in the path): it is never
+ * logged or returned in full, not even inside fetch's error messages.
+ *
+ * @module
+ */
+import { REDACTED, redactUrl } from "../config/mod.ts";
+import { errorMessage, type Logger } from "../log/mod.ts";
+
+/** The fetch the poster uses (the global one, or a stub). */
+export type FetchFn = (
+  url: string,
+  init: RequestInit & { client?: Deno.HttpClient },
+) => Promise<Response>;
+
+/** One failed attempt, for metrics. */
+export interface AttemptFailure {
+  /** HTTP status, or 0 for a network error or timeout. */
+  status: number;
+  reason: string;
+  /** Whether it is retried without limit (false: counts towards `rejectAttempts`). */
+  retryable: boolean;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Pause before the next attempt; undefined when there is none. */
+  delayMs: number | undefined;
+}
+
+/** How a submitted body ended. */
+export type PostOutcome =
+  | { kind: "delivered"; status: number; attempts: number }
+  | { kind: "rejected"; status: number; reason: string; attempts: number }
+  | { kind: "aborted"; reason: string; attempts: number };
+
+/** Options of a {@link BatchPoster}. */
+export interface PosterOptions {
+  url: string;
+  /** Requests in flight at most. */
+  concurrency: number;
+  /** One attempt's limit, response body included. */
+  timeoutMs: number;
+  /** Compress bodies (`Content-Encoding: gzip`). */
+  gzip?: boolean;
+  /** Answers of a non-retryable status before a body is rejected (≥ 1). */
+  rejectAttempts: number;
+  /** First backoff; doubles per attempt up to `retryMaxMs`, jittered to 50–100 %. */
+  retryMinMs: number;
+  retryMaxMs: number;
+  /** Longest `Retry-After` honoured (default 10 minutes). */
+  maxRetryAfterMs?: number;
+  /** Default `application/json`. */
+  contentType?: string;
+  /** Default: the global fetch over one kept-alive Deno.HttpClient. */
+  fetch?: FetchFn;
+  log: Logger;
+  /** Called after every failed attempt. */
+  onAttemptFailed?: (f: AttemptFailure) => void;
+}
+
+interface Job {
+  body: Uint8Array;
+  label: string;
+  resolve: (o: PostOutcome) => void;
+}
+
+/** Classification of an attempt's result. */
+type AttemptResult =
+  | { ok: true; status: number }
+  | {
+    ok: false;
+    status: number;
+    reason: string;
+    retryable: boolean;
+    retryAfterMs: number | undefined;
+  };
+
+const REASON_MAX = 300;
+
+/**
+ * Parses a `Retry-After` header (delay seconds or an HTTP date) into
+ * milliseconds from `now`; undefined when absent or malformed.
+ */
+export function parseRetryAfter(
+  value: string | null,
+  now: number = Date.now(),
+): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+/**
+ * Exponential backoff with jitter for the `attempt`-th retry (1-based):
+ * `min × 2^(attempt-1)` capped at `max`, then a random 50–100 % of it.
+ */
+export function backoffDelay(
+  attempt: number,
+  minMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const exp = Math.min(maxMs, minMs * 2 ** Math.min(attempt - 1, 30));
+  return exp / 2 + random() * (exp / 2);
+}
+
+/** Whether an HTTP status is worth retrying without limit. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** Gzips bytes with the platform's CompressionStream. */
+export async function gzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  );
+  return await new Response(stream).bytes();
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve(!signal.aborted);
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
+}
+
+/** Posts bodies to one URL, a fixed number at a time, retrying as described above. */
+export class BatchPoster {
+  readonly #o: PosterOptions;
+  readonly #fetch: FetchFn;
+  readonly #client: Deno.HttpClient | undefined;
+  readonly #headers: Record<string, string>;
+  readonly #redactedUrl: string;
+  /** Secret texts and what replaces each, longest first. */
+  readonly #secrets: [string, string][];
+  readonly #queue: Job[] = [];
+  readonly #abort = new AbortController();
+  readonly #idle = new Set<() => void>();
+  #active = 0;
+
+  constructor(o: PosterOptions) {
+    if (!(o.concurrency >= 1) || !(o.rejectAttempts >= 1)) {
+      throw new RangeError("concurrency and rejectAttempts must be ≥ 1");
+    }
+    this.#o = o;
+    if (o.fetch) {
+      this.#fetch = o.fetch;
+    } else {
+      this.#client = Deno.createHttpClient({ poolMaxIdlePerHost: o.concurrency });
+      this.#fetch = fetch;
+    }
+    this.#headers = {
+      "content-type": o.contentType ?? "application/json",
+      "user-agent": "lagermeister-http-subscriber",
+    };
+    if (o.gzip) this.#headers["content-encoding"] = "gzip";
+    this.#redactedUrl = redactUrl(o.url);
+    this.#secrets = secretParts(o.url, this.#redactedUrl);
+  }
+
+  /** Requests in flight (including their backoff pauses). */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Bodies waiting for a free slot. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** The URL as it may be printed. */
+  get redactedUrl(): string {
+    return this.#redactedUrl;
+  }
+
+  /**
+   * Queues a body; resolves with its outcome (never rejects). `label`
+   * names it in logs (e.g. `batch 17 (100 messages)`). `body` must not be
+   * changed afterwards.
+   */
+  submit(body: Uint8Array, label = "batch"): Promise<PostOutcome> {
+    if (this.#abort.signal.aborted) {
+      return Promise.resolve({ kind: "aborted", reason: "poster closed", attempts: 0 });
+    }
+    const { promise, resolve } = Promise.withResolvers<PostOutcome>();
+    this.#queue.push({ body, label, resolve });
+    this.#pump();
+    return promise;
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  idle(): Promise<void> {
+    if (this.#active === 0 && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.add(resolve));
+  }
+
+  /** Aborts every queued and in-flight body (their outcome: `aborted`). */
+  abort(reason = "aborted"): void {
+    if (this.#abort.signal.aborted) return;
+    this.#abort.abort(new DOMException(reason, "AbortError"));
+    for (const job of this.#queue.splice(0)) {
+      job.resolve({ kind: "aborted", reason, attempts: 0 });
+    }
+    this.#checkIdle();
+  }
+
+  /** Aborts what is left and releases the connections. */
+  close(): void {
+    this.abort("poster closed");
+    this.#client?.close();
+  }
+
+  /** Replaces the URL and its secret parts in a text (e.g. fetch's error messages). */
+  scrub(text: string): string {
+    let out = text;
+    for (const [secret, replacement] of this.#secrets) out = out.replaceAll(secret, replacement);
+    return out;
+  }
+
+  #pump(): void {
+    while (this.#active < this.#o.concurrency && this.#queue.length > 0) {
+      const job = this.#queue.shift()!;
+      this.#active++;
+      this.#run(job).then(job.resolve, (err) =>
+        job.resolve({
+          kind: "aborted",
+          reason: this.scrub(`internal error: ${errorMessage(err)}`),
+          attempts: 0,
+        })).finally(() => {
+          this.#active--;
+          this.#pump();
+          this.#checkIdle();
+        });
+    }
+  }
+
+  #checkIdle(): void {
+    if (this.#active !== 0 || this.#queue.length !== 0) return;
+    for (const r of this.#idle) r();
+    this.#idle.clear();
+  }
+
+  async #run(job: Job): Promise<PostOutcome> {
+    const o = this.#o;
+    const signal = this.#abort.signal;
+    const body = o.gzip ? await gzipBytes(job.body) : job.body;
+    let rejections = 0;
+    for (let attempt = 1;; attempt++) {
+      if (signal.aborted) return { kind: "aborted", reason: "aborted", attempts: attempt - 1 };
+      const r = await this.#attempt(body);
+      if (r.ok) {
+        if (attempt > 1) {
+          o.log.info("batch delivered after retries", {
+            batch: job.label,
+            attempts: attempt,
+            status: r.status,
+          });
+        }
+        return { kind: "delivered", status: r.status, attempts: attempt };
+      }
+      if (signal.aborted) return { kind: "aborted", reason: r.reason, attempts: attempt };
+      let delayMs: number | undefined;
+      if (r.retryable) {
+        delayMs = Math.max(
+          backoffDelay(attempt, o.retryMinMs, o.retryMaxMs),
+          Math.min(r.retryAfterMs ?? 0, o.maxRetryAfterMs ?? 600_000),
+        );
+      } else if (++rejections < o.rejectAttempts) {
+        delayMs = backoffDelay(rejections, o.retryMinMs, o.retryMaxMs);
+      }
+      o.onAttemptFailed?.({
+        status: r.status,
+        reason: r.reason,
+        retryable: r.retryable,
+        attempt,
+        delayMs,
+      });
+      if (delayMs === undefined) {
+        o.log.warn("remote rejected the batch", {
+          batch: job.label,
+          url: this.#redactedUrl,
+          status: r.status,
+          reason: r.reason,
+          attempts: attempt,
+        });
+        return { kind: "rejected", status: r.status, reason: r.reason, attempts: attempt };
+      }
+      if (attempt <= 3 || attempt % 10 === 0) {
+        o.log.warn("POST failed; retrying", {
+          batch: job.label,
+          url: this.#redactedUrl,
+          status: r.status || undefined,
+          reason: r.reason,
+          attempt,
+          retry_in_ms: Math.round(delayMs),
+        });
+      }
+      if (!(await sleep(delayMs, signal))) {
+        return { kind: "aborted", reason: r.reason, attempts: attempt };
+      }
+    }
+  }
+
+  async #attempt(body: Uint8Array): Promise<AttemptResult> {
+    const o = this.#o;
+    const timeout = AbortSignal.timeout(o.timeoutMs);
+    const signal = AbortSignal.any([timeout, this.#abort.signal]);
+    let res: Response;
+    try {
+      res = await this.#fetch(o.url, {
+        method: "POST",
+        body: body as Uint8Array<ArrayBuffer>,
+        headers: this.#headers,
+        signal,
+        redirect: "manual",
+        ...(this.#client ? { client: this.#client } : {}),
+      });
+    } catch (err) {
+      const reason = timeout.aborted
+        ? `timeout after ${o.timeoutMs} ms`
+        : this.scrub(errorWithCause(err));
+      return { ok: false, status: 0, reason, retryable: true, retryAfterMs: undefined };
+    }
+    const status = res.status;
+    if (status >= 200 && status < 300) {
+      // Read the answer to the end so the connection goes back to the pool.
+      await res.arrayBuffer().catch(() => {});
+      return { ok: true, status };
+    }
+    let text = "";
+    try {
+      text = await res.text();
+    } catch {
+      // a timeout or reset while reading the error answer: the status is enough
+    }
+    const detail = text.replace(/\s+/g, " ").trim().slice(0, REASON_MAX);
+    const reason = this.scrub(`HTTP ${status}${detail ? `: ${detail}` : ""}`);
+    return {
+      ok: false,
+      status,
+      reason,
+      retryable: isRetryableStatus(status),
+      retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
+    };
+  }
+}
+
+/** An error's message with its cause's (fetch puts the useful part, and the URL, there). */
+function errorWithCause(err: unknown): string {
+  const msg = errorMessage(err);
+  const cause = err instanceof Error ? err.cause : undefined;
+  return cause === undefined ? msg : `${msg}: ${errorMessage(cause)}`;
+}
+
+/**
+ * The forms a URL's secret may take inside error messages, with their
+ * replacements (the whole URL, or its path, by the redacted URL; a bare
+ * token by `***`), longest first.
+ */
+function secretParts(url: string, redacted: string): [string, string][] {
+  const parts = new Map<string, string>([[url, redacted]]);
+  try {
+    const u = new URL(url);
+    parts.set(u.href, redacted);
+    const tail = u.pathname + u.search;
+    if (tail.length > 1) parts.set(tail, redacted);
+    // A remote may quote just the token: every long path segment after the
+    // first (which redactUrl keeps), query value and credential is one.
+    const segments = u.pathname.split("/").filter((s) => s !== "").slice(1);
+    for (const s of [...segments, ...u.searchParams.values(), u.username, u.password]) {
+      if (s.length < 8) continue;
+      parts.set(s, REDACTED);
+      try {
+        parts.set(decodeURIComponent(s), REDACTED);
+      } catch {
+        // not percent-encoded text
+      }
+    }
+  } catch {
+    // not a URL: the raw text is all there is
+  }
+  return [...parts].sort((a, b) => b[0].length - a[0].length);
+}

@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { type Batch, Batcher, type FlushReason } from "../../services/http_subscriber/batcher.ts";
+import { sleep } from "./helpers.ts";
+
+interface Sent {
+  items: number[];
+  body: string;
+  bytes: number;
+  reason: FlushReason;
+  at: number;
+}
+
+function collect(o: { maxItems: number; maxBytes: number; maxWaitMs: number }) {
+  const out: Sent[] = [];
+  const dec = new TextDecoder();
+  const b = new Batcher<number>({
+    ...o,
+    onBatch: (batch: Batch<number>, reason) =>
+      out.push({
+        items: [...batch.items],
+        body: dec.decode(batch.body),
+        bytes: batch.body.length,
+        reason,
+        at: performance.now(),
+      }),
+  });
+  return { b, out };
+}
+
+/** A line of `n` bytes with its newline. */
+const line = (n: number, c = "x") => c.repeat(n - 1);
+
+Deno.test("batcher hands over a batch when it holds maxItems; the body is the lines + \\n", () => {
+  const { b, out } = collect({ maxItems: 3, maxBytes: 1000, maxWaitMs: 60_000 });
+  for (let i = 0; i < 7; i++) b.add(i, `{"i":${i}}`);
+  assert.deepEqual(out.map((o) => o.items), [[0, 1, 2], [3, 4, 5]]);
+  assert.deepEqual(out.map((o) => o.reason), ["size", "size"]);
+  assert.equal(out[0].body, '{"i":0}\n{"i":1}\n{"i":2}\n');
+  assert.equal(b.openItems.length, 1);
+  assert.ok(b.openSince !== undefined);
+  b.close();
+  assert.deepEqual(out[2].items, [6]);
+  assert.equal(out[2].reason, "flush");
+  assert.equal(b.openSince, undefined);
+  assert.throws(() => b.add(9, "late"));
+});
+
+Deno.test("batcher sends before the byte cap would be exceeded; an oversized line goes alone", () => {
+  const { b, out } = collect({ maxItems: 100, maxBytes: 100, maxWaitMs: 60_000 });
+  b.add(1, line(40, "a"));
+  b.add(2, line(40, "b"));
+  b.add(3, line(40, "c")); // 120 > 100: [1,2] leaves first
+  b.add(4, line(60, "d")); // exactly 100: sent at once
+  b.add(5, line(250, "e")); // alone, larger than the cap
+  b.add(6, line(1, ""));
+  b.close();
+  assert.deepEqual(out.map((o) => o.items), [[1, 2], [3, 4], [5], [6]]);
+  assert.deepEqual(out.map((o) => o.bytes), [80, 100, 250, 1]);
+  assert.deepEqual(out.map((o) => o.reason), ["bytes", "bytes", "bytes", "flush"]);
+  assert.equal(out[1].body, line(40, "c") + "\n" + line(60, "d") + "\n");
+  assert.equal(out[2].body, line(250, "e") + "\n");
+});
+
+Deno.test("batcher counts UTF-8 bytes, not characters, and grows its buffer as needed", () => {
+  const { b, out } = collect({ maxItems: 1000, maxBytes: 50_000, maxWaitMs: 60_000 });
+  const lines: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const l = `${i} ` + "ü€😀".repeat(i % 40); // 2, 3 and 4 byte characters
+    lines.push(l);
+    b.add(i, l);
+  }
+  b.close();
+  const enc = new TextEncoder();
+  assert.equal(out.map((o) => o.body).join(""), lines.map((l) => l + "\n").join(""));
+  for (const o of out) {
+    assert.equal(o.bytes, enc.encode(o.body).length);
+    assert.ok(o.bytes <= 50_000, `${o.bytes} bytes`);
+  }
+  assert.ok(out.length >= 2, "the byte cap split the batches");
+});
+
+Deno.test("batcher sends a trickle maxWaitMs after the FIRST item, not the last", async () => {
+  const { b, out } = collect({ maxItems: 100, maxBytes: 10_000, maxWaitMs: 200 });
+  const t0 = performance.now();
+  b.add(1, "a");
+  await sleep(120);
+  b.add(2, "b"); // a later item must not postpone the batch
+  await sleep(120);
+  b.add(3, "c");
+  await sleep(150);
+  assert.ok(out.length >= 1, "first batch sent by time");
+  const first = out[0];
+  assert.equal(first.reason, "time");
+  assert.deepEqual(first.items.slice(0, 2), [1, 2]);
+  const age = first.at - t0;
+  assert.ok(age >= 190 && age < 320, `sent ${age.toFixed(0)} ms after the first item`);
+  await sleep(250);
+  assert.deepEqual(out.flatMap((o) => o.items), [1, 2, 3]);
+  b.close();
+});
+
+Deno.test("batcher with nothing open sends nothing on flush; bad options throw", () => {
+  const { b, out } = collect({ maxItems: 2, maxBytes: 10, maxWaitMs: 10 });
+  b.flush();
+  b.close();
+  assert.equal(out.length, 0);
+  assert.throws(() => new Batcher({ maxItems: 0, maxBytes: 1, maxWaitMs: 1, onBatch: () => {} }));
+});

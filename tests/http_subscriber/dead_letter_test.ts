@@ -1,0 +1,163 @@
+/**
+ * Acceptance 4: a batch the remote rejects (400) forever ends on the
+ * dead-letter subject with its reason; later batches keep flowing; a
+ * message that is not Heka is dead-lettered too; nothing stays unacked.
+ */
+import assert from "node:assert/strict";
+import { connect, type JsMsg } from "nats";
+import { DeadLetterHeaders } from "../../services/http_subscriber/dead_letter.ts";
+import { NatsServer } from "../helpers/nats_server.ts";
+import {
+  hekaMessages,
+  makeStream,
+  parseLines,
+  publishAll,
+  Sink,
+  sleep,
+  SubscriberProcess,
+  waitUntil,
+} from "./helpers.ts";
+
+const STREAM = "LAGERMEISTER";
+const SUBJECT = "lagermeister-test";
+const DEAD = `${SUBJECT}.dead`;
+
+Deno.test("rejected batches and undecodable messages go to the dead-letter subject; the rest flows", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  const sink = Sink.start((r) =>
+    r.body.includes("POISON")
+      ? new Response("poison payload rejected\r\nby the test", { status: 400 })
+      : new Response("ok")
+  );
+  let sub: SubscriberProcess | undefined;
+  try {
+    await makeStream(nc, STREAM, SUBJECT);
+    const js = nc.jetstream();
+    const good1 = hekaMessages(50, "good");
+    const poison = hekaMessages(1, "POISON");
+    const good2 = hekaMessages(49, "good2");
+    const garbage = { bytes: new Uint8Array([0x0a, 0x05, 0x01]) }; // length overruns the message
+    await publishAll(js, SUBJECT, good1);
+    await publishAll(js, SUBJECT, poison);
+    await publishAll(js, SUBJECT, [garbage]);
+    await publishAll(js, SUBJECT, good2);
+    const heka = [...good1, ...poison, ...good2];
+
+    sub = SubscriberProcess.spawn({
+      SUB_NATS_URL: server.url,
+      SUB_REMOTE_URL: sink.url("/bulk"),
+      SUB_DURABLE: "dl",
+      SUB_DELIVER_ALL: "true",
+      SUB_BATCH_SIZE: "10",
+      SUB_BATCH_TIMEOUT: "100ms",
+      SUB_POSTERS: "3",
+      SUB_REJECT_ATTEMPTS: "2",
+      SUB_RETRY_MIN: "20ms",
+    });
+    await sub.waitForLog(/msg=consuming/);
+
+    // Read the dead letters back from JetStream.
+    const dead: JsMsg[] = [];
+    const reader = await js.consumers.get(STREAM, { filterSubjects: DEAD });
+    const readDead = async () => {
+      const iter = await reader.fetch({ max_messages: 100, expires: 1000 });
+      for await (const m of iter) dead.push(m);
+    };
+    const settled = await waitUntil(() => sink.accepted.length >= 90, 15_000);
+    assert.ok(settled, sub.stderr);
+    for (let i = 0; i < 20 && dead.length < 2; i++) await readDead();
+
+    const poisoned = dead.filter((m) => m.headers?.get(DeadLetterHeaders.Status) === "400");
+    const undecodable = dead.filter((m) =>
+      m.headers?.get(DeadLetterHeaders.Status) === "undecodable"
+    );
+    assert.equal(undecodable.length, 1);
+    assert.deepEqual([...undecodable[0].data], [...garbage.bytes]);
+    assert.match(undecodable[0].headers!.get(DeadLetterHeaders.Reason), /undecodable/);
+    assert.equal(undecodable[0].headers!.get(DeadLetterHeaders.Sequence), "52");
+
+    // The poison batch: the poison message and its batch mates, bytes unchanged.
+    assert.ok(poisoned.length >= 1 && poisoned.length <= 10, `${poisoned.length} dead letters`);
+    const byBytes = new Map(heka.map((m) => [m.bytes.join(","), m]));
+    const deadPayloads = poisoned.map((m) => byBytes.get(m.data.join(","))?.payload);
+    assert.ok(deadPayloads.every((p) => p !== undefined), "dead letters hold the original bytes");
+    assert.ok(deadPayloads.includes(poison[0].payload));
+    for (const m of poisoned) {
+      const h = m.headers!;
+      assert.equal(
+        h.get(DeadLetterHeaders.Reason),
+        "HTTP 400: poison payload rejected by the test",
+      );
+      assert.equal(h.get(DeadLetterHeaders.Attempts), "2");
+      assert.equal(h.get(DeadLetterHeaders.Subject), SUBJECT);
+      assert.equal(h.get(DeadLetterHeaders.Stream), STREAM);
+      assert.match(h.get(DeadLetterHeaders.Sequence), /^\d+$/);
+    }
+
+    // Everything else was delivered, once.
+    const delivered = parseLines(sink.accepted).map((o) => String(o.Payload));
+    assert.deepEqual(
+      [...delivered, ...deadPayloads].sort(),
+      heka.map((m) => m.payload).sort(),
+      "each Heka message was delivered or dead-lettered",
+    );
+
+    // Later batches keep flowing.
+    const later = hekaMessages(25, "later");
+    const before = sink.accepted.length;
+    await publishAll(js, SUBJECT, later);
+    assert.ok(await waitUntil(() => sink.accepted.length - before >= 25, 10_000), sub.stderr);
+
+    // Nothing left unacked; the stream covers the dead-letter subject.
+    await sleep(200);
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.consumers.info(STREAM, "dl");
+    assert.equal(info.num_ack_pending, 0);
+    assert.equal(info.num_pending, 0);
+    assert.ok((await jsm.streams.info(STREAM)).config.subjects?.includes(DEAD));
+    assert.match(sub.stderr, /batch stored on the dead-letter subject/);
+  } finally {
+    if (sub) assert.equal((await sub.stop()).code, 0, sub.stderr);
+    await sink.close();
+    await nc.close();
+    await server.dispose();
+  }
+});
+
+Deno.test("dead letters go to a stream that already takes the dead-letter subject", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  const sink = Sink.start(() => new Response("no", { status: 422 }));
+  let sub: SubscriberProcess | undefined;
+  try {
+    await makeStream(nc, STREAM, SUBJECT);
+    await makeStream(nc, "DEAD_LETTERS", DEAD);
+    sub = SubscriberProcess.spawn({
+      SUB_NATS_URL: server.url,
+      SUB_REMOTE_URL: sink.url(),
+      SUB_BATCH_TIMEOUT: "50ms",
+      SUB_REJECT_ATTEMPTS: "1",
+    });
+    await sub.waitForLog(/msg=consuming/);
+    assert.match(sub.stderr, /msg="dead letters go to another stream" stream=DEAD_LETTERS/);
+    const js = nc.jetstream();
+    await publishAll(js, SUBJECT, hekaMessages(3, "rejected"));
+    const jsm = await nc.jetstreamManager();
+    let stored = 0;
+    for (let i = 0; i < 100 && stored < 3; i++) {
+      stored = (await jsm.streams.info("DEAD_LETTERS")).state.messages;
+      if (stored < 3) await sleep(100);
+    }
+    assert.equal(stored, 3, sub.stderr);
+    assert.deepEqual((await jsm.streams.info(STREAM)).config.subjects, [SUBJECT]);
+    const m = await jsm.streams.getMessage("DEAD_LETTERS", { seq: 1 });
+    assert.equal(m.header.get(DeadLetterHeaders.Status), "422");
+    assert.equal(m.header.get(DeadLetterHeaders.Reason), "HTTP 422: no");
+  } finally {
+    if (sub) assert.equal((await sub.stop()).code, 0, sub.stderr);
+    await sink.close();
+    await nc.close();
+    await server.dispose();
+  }
+});
