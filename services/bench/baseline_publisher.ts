@@ -1,0 +1,88 @@
+/**
+ * The bench's ceiling: a bare JetStream publisher in its own process, the
+ * fastest pattern with npm:nats — core `publish` with a per-message reply
+ * subject, one wildcard subscription counting the acks, a bounded window
+ * of publishes in flight, `Nats-Msg-Id` on each — publishing the same
+ * pre-encoded 3 KB messages the receivers get.
+ *
+ * `deno run -A services/bench/baseline_publisher.ts --file F --nats URL --count C [--subject S] [--window W]`
+ *
+ * Prints `{"event":"start","t":…,"cpu_s":…}` before the first publish and
+ * `{"event":"done","t":…,"acked":…,"errors":…,"cpu_s":…,"hwm_kb":…}` after the last ack.
+ *
+ * @module
+ */
+import { connect, createInbox, headers, type Msg } from "nats";
+import { parseArgs } from "node:util";
+import { formatUuid } from "../heka/message.ts";
+import { UUID_OFFSET } from "../log_generator/stamp.ts";
+import { indexFrames, UuidSequence } from "./frames.ts";
+import { readProc } from "./proc_stats.ts";
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      file: { type: "string" },
+      nats: { type: "string" },
+      count: { type: "string" },
+      subject: { type: "string", default: "lagermeister-test" },
+      window: { type: "string", default: "1024" },
+    },
+  });
+  const data = await Deno.readFile(values.file!);
+  const { frameStart, messageStart } = indexFrames(data);
+  const messages = messageStart.map((m, i) => data.subarray(m, frameStart[i + 1]));
+  const count = Number(values.count);
+  const window = Number(values.window);
+  const subject = values.subject!;
+
+  const nc = await connect({ servers: values.nats!, noAsyncTraces: true, name: "bench-baseline" });
+  const prefix = createInbox() + ".";
+  let inflight = 0;
+  let acked = 0;
+  let errors = 0;
+  let room: (() => void) | undefined;
+  let allAcked: (() => void) | undefined;
+  nc.subscribe(prefix + "*", {
+    callback: (err: Error | null, msg: Msg) => {
+      if (err) return;
+      // `{"error":…}` or an empty 503 status: not stored.
+      if (msg.data.length === 0 || msg.data[2] === 0x65) errors++;
+      else acked++;
+      inflight--;
+      if (room && inflight < window) {
+        room();
+        room = undefined;
+      }
+      if (allAcked && inflight === 0) allAcked();
+    },
+  });
+  await nc.flush();
+
+  const uuids = new UuidSequence(0xbeef);
+  console.log(
+    JSON.stringify({ event: "start", t: Date.now(), cpu_s: readProc(Deno.pid)?.cpuSeconds ?? 0 }),
+  );
+  for (let i = 0; i < count; i++) {
+    if (inflight >= window) await new Promise<void>((r) => room = r);
+    const body = messages[i % messages.length].slice();
+    uuids.patch(body, 0);
+    const h = headers();
+    h.set("Nats-Msg-Id", formatUuid(body.subarray(UUID_OFFSET, UUID_OFFSET + 16)));
+    nc.publish(subject, body, { reply: prefix + i.toString(36), headers: h });
+    inflight++;
+  }
+  if (inflight > 0) await new Promise<void>((r) => allAcked = r);
+  const t = Date.now();
+  const self = readProc(Deno.pid);
+  console.log(JSON.stringify({
+    event: "done",
+    t,
+    acked,
+    errors,
+    cpu_s: self?.cpuSeconds ?? 0,
+    hwm_kb: self?.hwmKb ?? 0,
+  }));
+  await nc.close();
+}

@@ -1,0 +1,199 @@
+/**
+ * `deno task bench [--quick|--smoke] [--only a,b] [--out DIR] [--profile]`:
+ * the throughput/latency benchmark of DESIGN.md's performance targets.
+ *
+ * Starts its own nats-server (file storage, temp dir), runs each scenario
+ * in fresh processes, prints one JSON line per scenario on stdout and a
+ * table, and writes `results.json` and `rates.svg` to the output dir
+ * (default `bench-results/`). Exits 0 when every scenario ran (targets
+ * missed are reported, not fatal), 1 when one crashed.
+ *
+ * @module
+ */
+import { connect } from "nats";
+import { parseArgs } from "node:util";
+import { writeFramesFile } from "./frames.ts";
+import { BenchNatsServer } from "./nats_server.ts";
+import { summarizeProfile } from "./profile.ts";
+import { formatTable, resultLine, type ScenarioResult, writeResults } from "./results.ts";
+import {
+  type BenchContext,
+  type Scale,
+  SCALES,
+  type Scenario,
+  SCENARIOS,
+  Scope,
+} from "./scenarios.ts";
+import { renderRatesSvg } from "./svg.ts";
+
+const USAGE = `bench — Lagermeister's throughput and latency benchmark
+
+Usage: deno task bench [--quick | --smoke] [--only NAMES] [--repeat N] [--out DIR] [--profile]
+
+  --quick        smaller runs, once each: the whole bench in under a minute
+  --smoke        tiny runs (a few thousand messages, 200 idle connections), for tests
+  --repeat N     runs of each throughput scenario; the median run is reported
+                 (default 3 for the full bench, 1 with --quick or --smoke)
+  --only NAMES   comma-separated scenarios to run (baseline first if ratios matter)
+  --out DIR      where results.json and rates.svg go (default bench-results)
+  --profile      write CPU profiles of the programs under test to DIR/profiles
+                 and print their hottest functions
+
+Scenarios:
+${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join("\n")}
+
+Prints one JSON line per scenario on stdout, then a table. Exits 0 when
+every scenario ran (missed targets are reported as FAIL), 1 when one crashed.`;
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  Deno.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      smoke: { type: "boolean", default: false },
+      only: { type: "string" },
+      out: { type: "string", default: "bench-results" },
+      profile: { type: "boolean", default: false },
+      repeat: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (err) {
+  fail(`${(err as Error).message}\n\n${USAGE}`);
+}
+const opts = parsed.values;
+if (opts.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+const scale: Scale = opts.smoke ? SCALES.smoke : opts.quick ? SCALES.quick : SCALES.full;
+const repeat = opts.repeat === undefined ? scale.repeat : Number(opts.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) {
+  fail(`--repeat must be a positive integer, got ${opts.repeat}`);
+}
+const only = opts.only?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+for (const name of only ?? []) {
+  if (!SCENARIOS.some((s) => s.name === name)) {
+    fail(
+      `unknown scenario ${JSON.stringify(name)}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`,
+    );
+  }
+}
+const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
+const outDir = opts.out!;
+const note = (msg: string) => console.error(`[bench] ${msg}`);
+
+const started = new Date();
+const loadAverage = Deno.loadavg();
+if (loadAverage[0] > 0.5) {
+  note(
+    `machine not idle (load average ${
+      loadAverage.map((l) => l.toFixed(2)).join(" ")
+    }): numbers will be noisy`,
+  );
+}
+note(`mode ${scale.name}: ${scenarios.map((s) => s.name).join(", ")}`);
+
+const work = await Deno.makeTempDir({ prefix: "lm-bench-" });
+const framesFile = `${work}/frames.bin`;
+await writeFramesFile(framesFile);
+const absoluteOut = outDir.startsWith("/") ? outDir : `${Deno.cwd()}/${outDir}`;
+const profileDir = opts.profile ? `${absoluteOut}/profiles` : undefined;
+if (profileDir) await Deno.mkdir(profileDir, { recursive: true });
+
+const nats = await BenchNatsServer.start();
+const nc = await connect({ servers: nats.url, name: "bench", noAsyncTraces: true });
+const results: ScenarioResult[] = [];
+const ctx: BenchContext = {
+  nats,
+  nc,
+  framesFile,
+  scale,
+  done: new Map(),
+  profileDir,
+  note,
+};
+
+/** Runs a scenario once in its own scope; a crash becomes an "error" result. */
+async function runOnce(scenario: Scenario): Promise<ScenarioResult> {
+  const scope = new Scope();
+  try {
+    return await scenario.run(ctx, scope);
+  } catch (err) {
+    return {
+      scenario: scenario.name,
+      status: "error",
+      reason: (err instanceof Error ? err.message : String(err)).split("\n").slice(0, 3).join(
+        " | ",
+      ),
+      targets: [],
+    };
+  } finally {
+    await scope.close();
+  }
+}
+
+/** The run with the median rate (a failed run wins: it is reported). */
+function median(runs: ScenarioResult[]): ScenarioResult {
+  const bad = runs.find((r) => r.status !== "ok");
+  if (bad || runs.length === 1) return bad ?? runs[0];
+  const sorted = [...runs].sort((a, b) => (a.msgs_per_s ?? 0) - (b.msgs_per_s ?? 0));
+  const mid = sorted[Math.floor(sorted.length / 2)];
+  mid.extra = {
+    ...mid.extra,
+    runs_msgs_per_s: runs.map((r) => Math.round(r.msgs_per_s ?? 0)).join(" "),
+  };
+  return mid;
+}
+
+try {
+  for (const scenario of scenarios) {
+    note(`${scenario.name}: ${scenario.description}`);
+    const t0 = performance.now();
+    const runs: ScenarioResult[] = [];
+    for (let i = 0; i < (scenario.repeatable ? repeat : 1); i++) {
+      const run = await runOnce(scenario);
+      runs.push(run);
+      if (run.status !== "ok") break;
+      if (repeat > 1 && scenario.repeatable) {
+        note(`${scenario.name} run ${i + 1}: ${Math.round(run.msgs_per_s ?? 0)} msgs/s`);
+      }
+    }
+    const result = median(runs);
+    note(`${scenario.name}: ${result.status} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    results.push(result);
+    ctx.done.set(scenario.name, result);
+    console.log(resultLine(result));
+    if (profileDir) {
+      for await (const e of Deno.readDir(profileDir)) {
+        if (e.name.startsWith(`${scenario.name}-`) && e.name.endsWith(".cpuprofile")) {
+          note(await summarizeProfile(`${profileDir}/${e.name}`, 20));
+        }
+      }
+    }
+  }
+} finally {
+  await nc.close().catch(() => {});
+  await nats.stop();
+  await Deno.remove(work, { recursive: true }).catch(() => {});
+}
+
+console.log("");
+console.log(formatTable(results));
+const file = await writeResults(outDir, {
+  started: started.toISOString(),
+  mode: scale.name,
+  deno: Deno.version.deno,
+  natsServer: "nats-server",
+  cpus: navigator.hardwareConcurrency,
+  loadAverage,
+}, results);
+await Deno.writeTextFile(`${outDir}/rates.svg`, renderRatesSvg(results));
+console.log(`\nresults: ${file}, chart: ${outDir}/rates.svg`);
+Deno.exit(results.some((r) => r.status === "error") ? 1 : 0);

@@ -1,0 +1,123 @@
+/**
+ * The bench's local sink for the subscriber (a separate process): answers
+ * every POST 200 as soon as the body is read, counts NDJSON lines and, with
+ * `--latency`, measures each line's age from its `Timestamp` (set by the
+ * generator when it sent the message).
+ *
+ * `deno run -A services/bench/sink.ts --port P [--latency]`
+ *
+ * `GET /stats` answers {@link SinkStats}. Prints `{"event":"listening"}` when ready.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** What `GET /stats` answers. */
+export interface SinkStats {
+  /** NDJSON lines received. */
+  count: number;
+  /** POSTs received. */
+  batches: number;
+  /** Epoch ms of the first and the latest POST (0 before any). */
+  firstAt: number;
+  lastAt: number;
+  /** Lines in the first POST. */
+  firstBatch: number;
+  /** Latency percentiles in ms (0 without `--latency` or samples). */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Latency samples taken. */
+  samples: number;
+}
+
+const TS_KEY = '"Timestamp":"';
+
+/** The value at quantile `q` (0..1) of sorted numbers. */
+export function quantile(sorted: Float64Array | number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** Counts NDJSON lines in a body. */
+export function countLines(body: Uint8Array): number {
+  let n = 0;
+  let at = -1;
+  while ((at = body.indexOf(10, at + 1)) >= 0) n++;
+  if (body.length > 0 && body[body.length - 1] !== 10) n++;
+  return n;
+}
+
+async function readBody(req: Request): Promise<Uint8Array> {
+  if (req.headers.get("content-encoding")?.includes("gzip") && req.body) {
+    const raw = req.body.pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(raw).arrayBuffer());
+  }
+  return new Uint8Array(await req.arrayBuffer());
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { port: { type: "string" }, latency: { type: "boolean", default: false } },
+  });
+  const stats: SinkStats = {
+    count: 0,
+    batches: 0,
+    firstAt: 0,
+    lastAt: 0,
+    firstBatch: 0,
+    p50Ms: 0,
+    p99Ms: 0,
+    maxMs: 0,
+    samples: 0,
+  };
+  let latencies = new Float64Array(1 << 16);
+  let samples = 0;
+  const decoder = new TextDecoder();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: Number(values.port),
+    onListen: () => console.log(JSON.stringify({ event: "listening" })),
+  }, async (req) => {
+    if (req.method === "GET") {
+      if (samples > 0) {
+        const sorted = latencies.slice(0, samples).sort();
+        stats.p50Ms = quantile(sorted, 0.5);
+        stats.p99Ms = quantile(sorted, 0.99);
+        stats.maxMs = sorted[samples - 1];
+      }
+      stats.samples = samples;
+      return Response.json(stats);
+    }
+    const body = await readBody(req);
+    const now = Date.now();
+    const lines = countLines(body);
+    if (stats.batches === 0) {
+      stats.firstAt = now;
+      stats.firstBatch = lines;
+    }
+    stats.batches++;
+    stats.count += lines;
+    stats.lastAt = now;
+    if (values.latency) {
+      const text = decoder.decode(body);
+      let at = 0;
+      while ((at = text.indexOf(TS_KEY, at)) >= 0) {
+        at += TS_KEY.length;
+        const sent = Date.parse(text.slice(at, text.indexOf('"', at)));
+        if (Number.isNaN(sent)) continue;
+        if (samples === latencies.length) {
+          const bigger = new Float64Array(samples * 2);
+          bigger.set(latencies);
+          latencies = bigger;
+        }
+        latencies[samples++] = now - sent;
+      }
+    }
+    return new Response(null, { status: 200 });
+  });
+  Deno.addSignalListener("SIGTERM", () => {
+    server.shutdown().then(() => Deno.exit(0));
+  });
+}

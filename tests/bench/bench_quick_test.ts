@@ -1,0 +1,72 @@
+/**
+ * Issue #6: `deno task bench` runs every scenario end to end (real
+ * nats-server, receivers, subscriber, sink, generator) — here at a tiny
+ * scale (`--smoke`) — printing one JSON line per scenario, the table, and
+ * writing results.json and rates.svg.
+ */
+import assert from "node:assert/strict";
+import { SCENARIOS } from "../../services/bench/scenarios.ts";
+import { ServiceProcess } from "../helpers/process.ts";
+
+Deno.test({
+  name: "bench --smoke: every scenario prints a JSON line and runs; results and chart are written",
+  sanitizeResources: false,
+  async fn() {
+    const out = await Deno.makeTempDir({ prefix: "lm-bench-test-" });
+    try {
+      const t0 = performance.now();
+      const r = await ServiceProcess.run("services/bench/main.ts", {}, ["--smoke", "--out", out]);
+      const seconds = (performance.now() - t0) / 1000;
+      assert.ok(seconds < 60, `smoke bench took ${seconds.toFixed(1)} s`);
+      assert.equal(
+        r.code,
+        0,
+        `bench exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr.slice(-4000)}`,
+      );
+      const lines = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+      assert.deepEqual(lines.map((l) => l.scenario), SCENARIOS.map((s) => s.name));
+      for (const l of lines) {
+        assert.ok(
+          l.status === "ok" || (l.status === "skipped" && l.reason === "subscriber not available"),
+          `${l.scenario}: ${l.status} ${l.reason ?? ""}`,
+        );
+        assert.ok(Array.isArray(l.targets));
+      }
+      const by = Object.fromEntries(lines.map((l) => [l.scenario, l]));
+      for (const name of ["baseline", "tcp-1", "tcp-16", "http-32"]) {
+        assert.ok(by[name].msgs_per_s > 0 && by[name].mb_per_s > 0, name);
+        assert.ok(by[name].peak_rss_mb > 10, `${name} peak RSS measured`);
+        assert.ok(by[name].cpu_s_per_gb > 0, `${name} CPU measured`);
+      }
+      assert.ok(by["tcp-1"].ratio_to_baseline > 0);
+      assert.deepEqual(by["tcp-1"].targets.map((t: { name: string }) => t.name), [
+        ">= 0.8 x baseline",
+        ">= 6 x seed (33000)",
+      ]);
+      assert.ok(by.idle.peak_rss_mb > 0 && by.idle.extra.connections === 200);
+      assert.deepEqual(by.micro.parts.map((p: { name: string }) => p.name), [
+        "splitter",
+        "matcher",
+        "json",
+      ]);
+      if (by["end-to-end"].status === "ok") {
+        assert.ok(
+          by["end-to-end"].p99_ms >= by["end-to-end"].p50_ms && by["end-to-end"].p50_ms >= 0,
+        );
+      }
+      assert.match(
+        r.stdout,
+        /^scenario\s+msgs\/s\s+MB\/s\s+x base\s+p50 ms\s+p99 ms\s+RSS MB\s+CPU s\/GB/m,
+      );
+      assert.match(r.stdout, /^tcp-1 .*(PASS|FAIL)/m);
+      const saved = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+      assert.equal(saved.mode, "smoke");
+      assert.equal(saved.results.length, SCENARIOS.length);
+      const svg = await Deno.readTextFile(`${out}/rates.svg`);
+      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      assert.match(svg, />tcp-1</);
+    } finally {
+      await Deno.remove(out, { recursive: true }).catch(() => {});
+    }
+  },
+});
