@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection } from "nats";
 import type { Subscription } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
@@ -60,6 +61,8 @@ interface InFlight {
   attempts: number;
   /** When to resend after an error answer; 0 = on ack timeout only. */
   retryAt: number;
+  /** When a waiting caller gives up (answered "timeout"); 0 = never. */
+  giveUpAt: number;
   settle: ((o: PublishOutcome) => void) | undefined;
 }
 
@@ -94,6 +97,7 @@ export class JetStreamPublisher {
   readonly #onNoStream: (() => Promise<void>) | undefined;
   readonly #prefix: string;
   readonly #inflight = new Map<string, InFlight>();
+  #queued: InFlight[] = [];
   readonly #sub: Subscription;
   readonly #timer: ReturnType<typeof setInterval>;
   #seq = 0;
@@ -163,18 +167,14 @@ export class JetStreamPublisher {
       if (left <= 0 || !(await this.#waitOrTimeout(left))) return "timeout";
     }
     const { promise, resolve } = Promise.withResolvers<PublishOutcome>();
-    const token = this.#start(data, msgId, resolve);
-    const timer = setTimeout(() => {
-      const e = this.#inflight.get(token);
-      if (e) {
-        this.#remove(e);
-        this.stats.cancelled++;
-        resolve("timeout");
-      }
-    }, Math.max(1, deadline - performance.now()));
-    const outcome = await promise;
-    clearTimeout(timer);
-    return outcome;
+    const e = this.#entry(data, msgId, resolve);
+    e.giveUpAt = deadline;
+    // Publishes of concurrent requests are sent together (one socket write
+    // for many requests instead of one each); the sweep expires them.
+    e.sentAt = performance.now();
+    this.#queued.push(e);
+    if (this.#queued.length === 1) setImmediate(this.#flushQueued);
+    return promise;
   }
 
   /** Resolves when the window has room again. */
@@ -209,16 +209,37 @@ export class JetStreamPublisher {
     }
   }
 
-  #start(data: Uint8Array, msgId: string, settle: InFlight["settle"]): string {
+  #entry(data: Uint8Array, msgId: string, settle: InFlight["settle"]): InFlight {
     const token = (this.#seq++).toString(36);
     const hdrs = headers();
     hdrs.set("Nats-Msg-Id", msgId);
-    const e: InFlight = { token, data, hdrs, sentAt: 0, attempts: 0, retryAt: 0, settle };
+    const e: InFlight = {
+      token,
+      data,
+      hdrs,
+      sentAt: 0,
+      attempts: 0,
+      retryAt: 0,
+      giveUpAt: 0,
+      settle,
+    };
     this.#inflight.set(token, e);
     this.stats.published++;
-    this.#transmit(e);
-    return token;
+    return e;
   }
+
+  #start(data: Uint8Array, msgId: string, settle: InFlight["settle"]): void {
+    this.#transmit(this.#entry(data, msgId, settle));
+  }
+
+  readonly #flushQueued = (): void => {
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const e of queued) {
+      // Settled meanwhile (disconnect, close): nothing to send.
+      if (this.#inflight.get(e.token) === e) this.#transmit(e);
+    }
+  };
 
   #transmit(e: InFlight): void {
     e.sentAt = performance.now();
@@ -293,6 +314,12 @@ export class JetStreamPublisher {
     const now = performance.now();
     let timedOut = 0;
     for (const e of this.#inflight.values()) {
+      if (e.giveUpAt !== 0 && now >= e.giveUpAt) {
+        this.#remove(e);
+        this.stats.cancelled++;
+        e.settle?.("timeout");
+        continue;
+      }
       if (e.retryAt !== 0 ? now >= e.retryAt : now - e.sentAt >= this.#ackTimeout) {
         if (e.retryAt === 0) timedOut++;
         this.stats.resent++;

@@ -1,6 +1,7 @@
 /**
- * Reading a request body with a size limit and a deadline, without ever
- * holding more than the limit. Knows nothing of Heka.
+ * Reading request bodies with a size limit and a deadline, without ever
+ * holding more than the limit. One timer serves every request. Knows
+ * nothing of Heka.
  *
  * @module
  */
@@ -11,50 +12,82 @@ export type BodyProblem = "too-large" | "timeout" | "aborted";
 /** A body, or why there is none. */
 export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; problem: BodyProblem };
 
-/**
- * Reads at most `limit` bytes of `req`'s body within `timeoutMs`. A declared
- * Content-Length over the limit is refused before reading anything.
- */
-export async function readBody(
-  req: Request,
-  limit: number,
-  timeoutMs: number,
-): Promise<BodyResult> {
-  const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (declared > limit) return { ok: false, problem: "too-large" };
-  const body = req.body;
-  if (!body) return { ok: true, bytes: new Uint8Array(0) };
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), timeoutMs));
-  try {
-    for (;;) {
-      const next = await Promise.race([reader.read(), deadline]);
-      if (next === "timeout") {
-        reader.cancel().catch(() => {});
-        return { ok: false, problem: "timeout" };
+interface Pending {
+  deadline: number;
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+  timedOut: boolean;
+}
+
+/** Reads bodies of at most `limit` bytes that must arrive within `timeoutMs`. */
+export class BodyReader {
+  readonly #pending = new Set<Pending>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(readonly limit: number, readonly timeoutMs: number) {}
+
+  /**
+   * Reads `req`'s body. A declared Content-Length over the limit is refused
+   * before reading anything; a body growing past it is cut off.
+   */
+  async read(req: Request): Promise<BodyResult> {
+    const declared = Number(req.headers.get("content-length") ?? NaN);
+    if (declared > this.limit) return { ok: false, problem: "too-large" };
+    const body = req.body;
+    if (!body) return { ok: true, bytes: new Uint8Array(0) };
+    const p: Pending = {
+      deadline: performance.now() + this.timeoutMs,
+      reader: body.getReader(),
+      timedOut: false,
+    };
+    this.#track(p);
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for (;;) {
+        const next = await p.reader.read();
+        if (next.done) break;
+        size += next.value.length;
+        if (size > this.limit) {
+          p.reader.cancel().catch(() => {});
+          return { ok: false, problem: "too-large" };
+        }
+        chunks.push(next.value);
       }
-      if (next.done) break;
-      size += next.value.length;
-      if (size > limit) {
-        reader.cancel().catch(() => {});
-        return { ok: false, problem: "too-large" };
-      }
-      chunks.push(next.value);
+    } catch {
+      return { ok: false, problem: p.timedOut ? "timeout" : "aborted" };
+    } finally {
+      this.#pending.delete(p);
     }
-  } catch {
-    return { ok: false, problem: "aborted" };
-  } finally {
-    clearTimeout(timer);
+    if (p.timedOut) return { ok: false, problem: "timeout" };
+    if (chunks.length === 1) return { ok: true, bytes: chunks[0] };
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    return { ok: true, bytes };
   }
-  if (chunks.length === 1) return { ok: true, bytes: chunks[0] };
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
+
+  /** Stops the timer (bodies still being read are left alone). */
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
-  return { ok: true, bytes };
+
+  #track(p: Pending): void {
+    this.#pending.add(p);
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      for (const q of this.#pending) {
+        if (now < q.deadline) continue;
+        q.timedOut = true;
+        this.#pending.delete(q);
+        q.reader.cancel().catch(() => {});
+      }
+      if (this.#pending.size === 0) this.close();
+    }, Math.max(20, Math.min(250, this.timeoutMs / 4)));
+    Deno.unrefTimer(this.#timer as unknown as number);
+  }
 }

@@ -7,7 +7,7 @@
 import type { JetStreamPublisher } from "../broker/mod.ts";
 import type { MessageGate, ReceiverMetrics } from "../receiver/mod.ts";
 import { statsHandler } from "../metrics/mod.ts";
-import { readBody } from "./body.ts";
+import { BodyReader } from "./body.ts";
 
 /** Options of {@link createHandler}. */
 export interface HandlerOptions {
@@ -30,6 +30,7 @@ const CLOSE = { connection: "close" };
 export function createHandler(o: HandlerOptions): (req: Request) => Promise<Response> {
   const m = o.metrics;
   const stats = statsHandler({ registry: m.registry, health: () => m.health() });
+  const bodies = new BodyReader(o.maxMessageSize, o.bodyTimeoutMs);
   return async (req) => {
     const path = new URL(req.url).pathname;
     if (path !== "/") {
@@ -45,7 +46,7 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
       await req.body?.cancel().catch(() => {});
       return error(503, "broker unavailable, retry later", RETRY_AFTER);
     }
-    const body = await readBody(req, o.maxMessageSize, o.bodyTimeoutMs);
+    const body = await bodies.read(req);
     if (!body.ok) {
       // The rest of the body is not read: the connection is closed, not kept alive.
       if (body.problem === "too-large") {
