@@ -7,3 +7,4 @@
 export * from "./connection.ts";
 export * from "./stream.ts";
 export * from "./publisher.ts";
+export * from "./stream_stats.ts";

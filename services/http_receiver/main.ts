@@ -9,6 +9,7 @@ import { errorMessage, Logger } from "../log/mod.ts";
 import { serveStats, StatsReporter } from "../metrics/mod.ts";
 import { closeStore, MessageGate, openStore, ReceiverMetrics } from "../receiver/mod.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
+import { StreamStats } from "../broker/mod.ts";
 import { httpReceiverInfo, httpReceiverSpec } from "./config.ts";
 import { createHandler } from "./handler.ts";
 
@@ -29,6 +30,7 @@ const store = await openStore(cfg, log).catch((err) => {
   console.error(`http_receiver: cannot start: ${errorMessage(err)}`);
   Deno.exit(1);
 });
+const streamStats = new StreamStats(store.nc, cfg.stream);
 const metrics = new ReceiverMetrics("http_receiver", store.publisher);
 const server = Deno.serve(
   {
@@ -47,7 +49,7 @@ const server = Deno.serve(
 );
 const reporter = new StatsReporter(store.nc, {
   sender: "http-receiver",
-  sources: metrics.sources(),
+  sources: metrics.sources(streamStats),
 });
 const stats = cfg.statsAddress
   ? serveStats({
@@ -63,6 +65,7 @@ onShutdown(log, async () => {
   // a client that never finishes its request cannot hold the shutdown.
   await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 10_000))]);
   reporter.stop();
+  streamStats.stop();
   const all = await closeStore(store, 30_000, log);
   await stats?.shutdown();
   log.info("stopped", { stored: store.publisher.stats.acked });

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { JetStreamPublisher } from "../broker/mod.ts";
+import type { JetStreamPublisher, StreamStats } from "../broker/mod.ts";
 import {
   type Counter,
   counterRate,
@@ -47,9 +47,14 @@ export class ReceiverMetrics {
     );
   }
 
-  /** The MetricEvents of a receiver: Throughput (stored/s) plus problem counts per second. */
-  sources(extra: MetricSource[] = []): MetricSource[] {
+  /**
+   * The MetricEvents of a receiver: Throughput (stored/s), problem counts
+   * per second, and the stream's size.
+   */
+  sources(stream: StreamStats, extra: MetricSource[] = []): MetricSource[] {
     return [
+      { type: MetricTypes.StreamMessages, aggregate: "Total", value: () => stream.messages },
+      { type: MetricTypes.StreamBytes, aggregate: "Total", value: () => stream.bytes },
       counterRate(MetricTypes.Throughput, () => this.publisher.stats.acked),
       counterRate(MetricTypes.Invalid, this.invalid),
       counterRate(MetricTypes.Refused, this.refused),

@@ -10,6 +10,7 @@ import { errorMessage, Logger } from "../log/mod.ts";
 import { MetricTypes, serveStats, StatsReporter } from "../metrics/mod.ts";
 import { closeStore, MessageGate, openStore, ReceiverMetrics } from "../receiver/mod.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
+import { StreamStats } from "../broker/mod.ts";
 import { tcpReceiverInfo, tcpReceiverSpec } from "./config.ts";
 import { FrameHandler } from "./frame_handler.ts";
 import { TcpListener } from "./listener.ts";
@@ -31,6 +32,7 @@ const store = await openStore(cfg, log).catch((err) => {
   console.error(`tcp_receiver: cannot start: ${errorMessage(err)}`);
   Deno.exit(1);
 });
+const streamStats = new StreamStats(store.nc, cfg.stream);
 const metrics = new ReceiverMetrics("tcp_receiver", store.publisher);
 const verifier = new SignatureVerifier({ signers: cfg.signers, requireSigned: cfg.requireSigned });
 const handler = new FrameHandler(gate, verifier, store.publisher, metrics, log);
@@ -51,7 +53,7 @@ log.info("listening", { address: `${listener.addr.hostname}:${listener.addr.port
 
 const reporter = new StatsReporter(store.nc, {
   sender: "tcp-receiver",
-  sources: metrics.sources([
+  sources: metrics.sources(streamStats, [
     { type: MetricTypes.Connections, aggregate: "Total", value: () => listener.connections },
   ]),
 });
@@ -67,6 +69,7 @@ const stats = cfg.statsAddress
 onShutdown(log, async () => {
   await listener.close();
   reporter.stop();
+  streamStats.stop();
   const all = await closeStore(store, 30_000, log);
   await stats?.shutdown();
   log.info("stopped", { stored: store.publisher.stats.acked });

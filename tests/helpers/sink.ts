@@ -70,4 +70,3 @@ export class Sink {
     await this.#server.shutdown().catch(() => {});
   }
 }
-

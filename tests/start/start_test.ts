@@ -69,7 +69,9 @@ Deno.test("deno task start: whole pipeline, logs land in .data/sink, Ctrl-C stop
     const lines = (await sinkText(`${dataDir}/sink`)).trim().split("\n");
     for (const l of lines) assert.ok(JSON.parse(l).Uuid);
   } finally {
-    const pids = [...start.stderr.matchAll(/msg=started child=\S+ pid=(\d+)/g)].map((m) => Number(m[1]));
+    const pids = [...start.stderr.matchAll(/msg=started child=\S+ pid=(\d+)/g)].map((m) =>
+      Number(m[1])
+    );
     const status = await start.stop("SIGINT", 60_000);
     assert.equal(status.code, 0, start.stderr.slice(-3000));
     assert.ok(pids.length >= 5, `children started: ${pids.length}`);
