@@ -8,3 +8,4 @@ export * from "./config.ts";
 export * from "./gate.ts";
 export * from "./store.ts";
 export * from "./metrics.ts";
+export * from "./runtime.ts";

@@ -7,26 +7,16 @@
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { NatsServer } from "../helpers/nats_server.ts";
-import { ServiceProcess } from "../helpers/process.ts";
 import { startHttpReceiver, startTcpReceiver } from "../helpers/receivers.ts";
 import { Sink } from "../helpers/sink.ts";
-import { expectStored, httpClients, tcpStream } from "./load.ts";
+import { expectDelivered, expectStored, httpClients, startSubscriber, tcpStream } from "./load.ts";
 
 Deno.test("broker SIGKILLed twice under TCP and HTTP load: nothing accepted is lost", async () => {
   const nats = await NatsServer.start();
   const tcp = await startTcpReceiver(nats);
   const http = await startHttpReceiver(nats);
   const sink = Sink.start();
-  const sub = ServiceProcess.start("services/http_subscriber/main.ts", {
-    SUB_NATS_URL: nats.url,
-    SUB_CLIENT_ID: "chaos",
-    SUB_DURABLE: "chaos",
-    SUB_DELIVER_ALL: "true",
-    SUB_REMOTE_URL: sink.url(),
-    SUB_BATCH_TIMEOUT: "300ms",
-    SUB_STATS_ADDRESS: "off",
-    SUB_NATS_RECONNECT_WAIT: "100ms",
-  });
+  const sub = startSubscriber(nats.url, sink, "chaos");
   let done = false;
   try {
     const tcpLoad = tcpStream(tcp.port, 20_000, { perWrite: 50, pauseMs: 15 });
@@ -56,17 +46,8 @@ Deno.test("broker SIGKILLed twice under TCP and HTTP load: nothing accepted is l
     assert.equal(http.proc.exited, undefined);
 
     // The subscriber rode out both crashes and delivers everything.
-    const want = new Set([...tcpUuids, ...h.accepted]);
-    const deadline = Date.now() + 60_000;
-    let missing = want.size;
-    while (Date.now() < deadline) {
-      const got = new Set(sink.accepted.map((l) => JSON.parse(l).Uuid as string));
-      missing = [...want].filter((u) => !got.has(u)).length;
-      if (missing === 0) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    assert.equal(missing, 0, `${missing} accepted messages never reached the sink`);
-    console.log(`sink got ${sink.accepted.length} lines for ${want.size} messages`);
+    const lines = await expectDelivered(sink, [...tcpUuids, ...h.accepted], 60_000);
+    console.log(`sink got ${lines} lines for ${tcpUuids.length + h.accepted.length} messages`);
     assert.equal(sub.exited, undefined, "the subscriber is still running");
   } finally {
     done = true;

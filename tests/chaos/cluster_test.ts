@@ -6,10 +6,9 @@
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { startCluster } from "../helpers/nats_server.ts";
-import { ServiceProcess } from "../helpers/process.ts";
 import { startHttpReceiver, startTcpReceiver } from "../helpers/receivers.ts";
 import { Sink } from "../helpers/sink.ts";
-import { expectStored, httpClients, tcpStream } from "./load.ts";
+import { expectDelivered, expectStored, httpClients, startSubscriber, tcpStream } from "./load.ts";
 
 Deno.test("3-node cluster, R3 stream: killing the stream leader loses nothing", async () => {
   const servers = await startCluster(3);
@@ -18,16 +17,7 @@ Deno.test("3-node cluster, R3 stream: killing the stream leader loses nothing", 
   const tcp = await startTcpReceiver(urls, { TCPRCVR_STREAM_REPLICAS: common.STREAM_REPLICAS });
   const http = await startHttpReceiver(urls, { RCVR_STREAM_REPLICAS: common.STREAM_REPLICAS });
   const sink = Sink.start();
-  const sub = ServiceProcess.start("services/http_subscriber/main.ts", {
-    SUB_NATS_URL: urls,
-    SUB_CLIENT_ID: "cluster",
-    SUB_DURABLE: "cluster",
-    SUB_DELIVER_ALL: "true",
-    SUB_REMOTE_URL: sink.url(),
-    SUB_BATCH_TIMEOUT: "300ms",
-    SUB_STATS_ADDRESS: "off",
-    SUB_NATS_RECONNECT_WAIT: "100ms",
-  });
+  const sub = startSubscriber(urls, sink, "cluster");
   let done = false;
   const nc = await connect({ servers: servers.map((s) => s.url), maxReconnectAttempts: -1 });
   try {
@@ -56,17 +46,8 @@ Deno.test("3-node cluster, R3 stream: killing the stream leader loses nothing", 
     assert.equal(tcp.proc.exited, undefined);
     assert.equal(http.proc.exited, undefined);
 
-    const want = new Set([...tcpUuids, ...h.accepted]);
-    const deadline = Date.now() + 90_000;
-    let missing = want.size;
-    while (Date.now() < deadline) {
-      const got = new Set(sink.accepted.map((l) => JSON.parse(l).Uuid as string));
-      missing = [...want].filter((u) => !got.has(u)).length;
-      if (missing === 0) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    assert.equal(missing, 0, `${missing} accepted messages never reached the sink`);
-    console.log(`sink got ${sink.accepted.length} lines for ${want.size} messages`);
+    const lines = await expectDelivered(sink, [...tcpUuids, ...h.accepted], 90_000);
+    console.log(`sink got ${lines} lines for ${tcpUuids.length + h.accepted.length} messages`);
     assert.equal(sub.exited, undefined, "the subscriber is still running");
   } finally {
     done = true;

@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import type { NatsConnection } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { makeMessage, readStream } from "../helpers/messages.ts";
+import { ServiceProcess } from "../helpers/process.ts";
 import { postMessage } from "../helpers/receivers.ts";
+import type { Sink } from "../helpers/sink.ts";
 
 /** Streams `count` messages over one TCP connection, `perWrite` frames per write, pausing between writes. */
 export async function tcpStream(
@@ -118,4 +120,37 @@ export async function expectStored(
   }
   assert.equal(missing, 0, `${missing} of ${want.size} accepted messages missing from the stream`);
   return { stored, duplicates };
+}
+
+/** Waits until the sink accepted a line for every uuid; returns how many lines it got. */
+export async function expectDelivered(
+  sink: Sink,
+  expected: string[],
+  timeoutMs = 60_000,
+): Promise<number> {
+  const want = new Set(expected);
+  const deadline = Date.now() + timeoutMs;
+  let missing = want.size;
+  while (Date.now() < deadline) {
+    const got = new Set(sink.accepted.map((l) => JSON.parse(l).Uuid as string));
+    missing = [...want].filter((u) => !got.has(u)).length;
+    if (missing === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.equal(missing, 0, `${missing} accepted messages never reached the sink`);
+  return sink.accepted.length;
+}
+
+/** The subscriber as a child process posting to `sink`, durable, from the first message. */
+export function startSubscriber(natsUrl: string, sink: Sink, name: string): ServiceProcess {
+  return ServiceProcess.start("services/http_subscriber/main.ts", {
+    SUB_NATS_URL: natsUrl,
+    SUB_CLIENT_ID: name,
+    SUB_DURABLE: name,
+    SUB_DELIVER_ALL: "true",
+    SUB_REMOTE_URL: sink.url(),
+    SUB_BATCH_TIMEOUT: "300ms",
+    SUB_STATS_ADDRESS: "off",
+    SUB_NATS_RECONNECT_WAIT: "100ms",
+  });
 }

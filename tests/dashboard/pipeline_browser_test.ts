@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { launchChromium } from "../helpers/browser.ts";
-import { freePort } from "../helpers/nats_server.ts";
-import { ServiceProcess, waitForPort } from "../helpers/process.ts";
+import { startPipeline } from "../helpers/pipeline.ts";
+import { ServiceProcess } from "../helpers/process.ts";
 
 const OUTPUT_DIR = new URL("../output/", import.meta.url).pathname;
 
@@ -17,32 +17,10 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const dataDir = await Deno.makeTempDir({ prefix: "lm-dash-" });
-    const p = {
-      nats: freePort(),
-      tcp: freePort(),
-      http: freePort(),
-      proxy: freePort(),
-      sink: freePort(),
-    };
-    const start = ServiceProcess.start("services/start/main.ts", {
-      START_DATA_DIR: dataDir,
-      START_NATS_PORT: String(p.nats),
-      START_SINK_ADDRESS: `127.0.0.1:${p.sink}`,
-      TCPRCVR_BIND_ADDRESS: `127.0.0.1:${p.tcp}`,
-      RCVR_BIND_ADDRESS: `127.0.0.1:${p.http}`,
-      PROXY_HTTP_PORT: String(p.proxy),
-      TCPRCVR_STATS_ADDRESS: "off",
-      RCVR_STATS_ADDRESS: "off",
-      SUB_STATS_ADDRESS: "off",
-      SUB_BATCH_TIMEOUT: "500ms",
-    });
+    const { proc: start, dataDir, ports: p } = await startPipeline();
     const generators: ServiceProcess[] = [];
     const browser = await launchChromium();
     try {
-      await waitForPort(p.tcp, 30_000);
-      await waitForPort(p.http, 30_000);
-      await waitForPort(p.proxy, 30_000);
       generators.push(
         ServiceProcess.start("services/log_generator/main.ts", {
           GEN_TARGET: `tcp://127.0.0.1:${p.tcp}`,

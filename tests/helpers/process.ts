@@ -60,12 +60,15 @@ export class ServiceProcess {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    // Read the output while writing the input: a child may fill its stdout
+    // pipe before it has read all of stdin.
+    const output = child.output();
     if (stdin) {
       const w = child.stdin.getWriter();
       await w.write(stdin);
       await w.close();
     }
-    const out = await child.output();
+    const out = await output;
     const d = new TextDecoder();
     return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
   }

@@ -5,10 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { frameMessage } from "../../services/heka/framing.ts";
-import { freePort } from "../helpers/nats_server.ts";
 import { makeMessage } from "../helpers/messages.ts";
 import { alive } from "../helpers/proc_stats.ts";
-import { ServiceProcess, waitForPort } from "../helpers/process.ts";
+import { startPipeline } from "../helpers/pipeline.ts";
 import { concat, postMessage, writeInChunks } from "../helpers/receivers.ts";
 
 async function sinkText(dir: string): Promise<string> {
@@ -22,30 +21,8 @@ async function sinkText(dir: string): Promise<string> {
 }
 
 Deno.test("deno task start: whole pipeline, logs land in .data/sink, Ctrl-C stops every process", async () => {
-  const dataDir = await Deno.makeTempDir({ prefix: "lm-start-" });
-  const ports = {
-    nats: freePort(),
-    tcp: freePort(),
-    http: freePort(),
-    proxy: freePort(),
-    sink: freePort(),
-  };
-  const start = ServiceProcess.start("services/start/main.ts", {
-    START_DATA_DIR: dataDir,
-    START_NATS_PORT: String(ports.nats),
-    START_SINK_ADDRESS: `127.0.0.1:${ports.sink}`,
-    TCPRCVR_BIND_ADDRESS: `127.0.0.1:${ports.tcp}`,
-    RCVR_BIND_ADDRESS: `127.0.0.1:${ports.http}`,
-    PROXY_HTTP_PORT: String(ports.proxy),
-    TCPRCVR_STATS_ADDRESS: "off",
-    RCVR_STATS_ADDRESS: "off",
-    SUB_STATS_ADDRESS: "off",
-    SUB_BATCH_TIMEOUT: "500ms",
-  });
+  const { proc: start, dataDir, ports } = await startPipeline();
   try {
-    await waitForPort(ports.tcp, 30_000);
-    await waitForPort(ports.http, 30_000);
-    await waitForPort(ports.proxy, 30_000);
     assert.match(start.stdout, new RegExp(`http://localhost:${ports.proxy}/`));
     const dash = await fetch(`http://127.0.0.1:${ports.proxy}/`);
     assert.equal(dash.status, 200);

@@ -1,0 +1,120 @@
+/**
+ * What both receiver programs do around their transport: compile the
+ * matcher, open the store, count, report, serve stats, shut down in order.
+ * A receiver's main.ts adds only its listener.
+ *
+ * @module
+ */
+import { type BindAddress, type ConfigSpec, describeConfig } from "../config/mod.ts";
+import { StreamStats } from "../broker/mod.ts";
+import { MatcherSyntaxError } from "../heka/matcher/mod.ts";
+import { errorMessage, Logger, type LogLevel } from "../log/mod.ts";
+import { type MetricSource, serveStats, StatsReporter } from "../metrics/mod.ts";
+import { onShutdown } from "../runtime/shutdown.ts";
+import { MessageGate } from "./gate.ts";
+import { ReceiverMetrics } from "./metrics.ts";
+import { closeStore, openStore, type Store, type StoreConfig } from "./store.ts";
+
+/** The config every receiver has (from `receiverVars`). */
+export interface ReceiverConfig extends StoreConfig {
+  matchSpec: string;
+  statsAddress: BindAddress | undefined;
+  loggingLevel: LogLevel;
+}
+
+/** Names of a receiver program. */
+export interface ReceiverIdentity {
+  /** Program name for errors and metric names, e.g. `tcp_receiver`. */
+  program: string;
+  /** `Sender` of its MetricEvents and its log name, e.g. `tcp-receiver`. */
+  sender: string;
+  /** Env var prefix, e.g. `TCPRCVR_`. */
+  prefix: string;
+}
+
+/** The transport-independent parts of a running receiver. */
+export interface ReceiverParts {
+  log: Logger;
+  gate: MessageGate;
+  store: Store;
+  metrics: ReceiverMetrics;
+  streamStats: StreamStats;
+}
+
+/**
+ * Compiles the match spec (exit 2 with the error if malformed), logs the
+ * redacted config, opens the store (exit 1 with one line if impossible).
+ */
+export async function openReceiver(
+  id: ReceiverIdentity,
+  cfg: ReceiverConfig,
+  spec: ConfigSpec,
+): Promise<ReceiverParts> {
+  const log = new Logger(id.sender, cfg.loggingLevel);
+  let gate: MessageGate;
+  try {
+    gate = new MessageGate(cfg.matchSpec);
+  } catch (err) {
+    if (!(err instanceof MatcherSyntaxError)) throw err;
+    console.error(`${id.program}: ${id.prefix}MATCH_SPEC: ${err.message}`);
+    Deno.exit(2);
+  }
+  log.info("starting", describeConfig(spec, Deno.env.toObject()));
+  const store = await openStore(cfg, log).catch((err) => {
+    console.error(`${id.program}: cannot start: ${errorMessage(err)}`);
+    Deno.exit(1);
+  });
+  return {
+    log,
+    gate,
+    store,
+    metrics: new ReceiverMetrics(id.program, store.publisher),
+    streamStats: new StreamStats(store.nc, cfg.stream),
+  };
+}
+
+/** What {@link serveReceiver} needs of the transport. */
+export interface TransportHooks {
+  /** More MetricEvents (e.g. Connections). */
+  sources?: MetricSource[];
+  /** More `/health` fields. */
+  health?: () => Record<string, unknown>;
+  /** Stops accepting and finishes what was accepted; called first on shutdown. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Reports MetricEvents, serves the stats address and, on SIGTERM/SIGINT,
+ * closes the transport, drains the store and exits (1 if a publish could
+ * not be acknowledged).
+ */
+export function serveReceiver(
+  id: ReceiverIdentity,
+  cfg: ReceiverConfig,
+  parts: ReceiverParts,
+  transport: TransportHooks,
+): void {
+  const { log, store, metrics, streamStats } = parts;
+  const health = () => ({ ...metrics.health(), ...transport.health?.() });
+  const reporter = new StatsReporter(store.nc, {
+    sender: id.sender,
+    sources: metrics.sources(streamStats, transport.sources),
+  });
+  const stats = cfg.statsAddress
+    ? serveStats({
+      address: cfg.statsAddress,
+      registry: metrics.registry,
+      health,
+      onListen: (a) => log.info("stats listening", { address: `${a.hostname}:${a.port}` }),
+    })
+    : undefined;
+  onShutdown(log, async () => {
+    await transport.close();
+    reporter.stop();
+    streamStats.stop();
+    const all = await closeStore(store, 30_000, log);
+    await stats?.shutdown();
+    log.info("stopped", { stored: store.publisher.stats.acked });
+    return all ? 0 : 1;
+  });
+}
