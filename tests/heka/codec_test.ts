@@ -424,9 +424,13 @@ Deno.test("scanMessage agrees with decodeMessage + validateMessage on fixtures, 
     if (typeof r !== "string") return fmt(r);
     return r.startsWith("undecodable") ? "undecodable" : r;
   };
-  const base = Deno.readFileSync(new URL("../../../shared/fixtures/lagermeister-message.pb", import.meta.url));
+  const base = Deno.readFileSync(
+    new URL("../../../shared/fixtures/lagermeister-message.pb", import.meta.url),
+  );
   const splitter = new FrameSplitter({ maxMessageSize: 1 << 20 });
-  splitter.push(Deno.readFileSync(new URL("../../../shared/fixtures/heka-bench.pbuf", import.meta.url)));
+  splitter.push(
+    Deno.readFileSync(new URL("../../../shared/fixtures/heka-bench.pbuf", import.meta.url)),
+  );
   const bases = [base];
   for (let f = splitter.next(); f; f = splitter.next()) bases.push(f.message.slice(0, 3000));
   const inputs: Uint8Array[] = [...bases, new Uint8Array(0)];
@@ -434,7 +438,9 @@ Deno.test("scanMessage agrees with decodeMessage + validateMessage on fixtures, 
     const src = bases[i % bases.length];
     const b = src.slice(0, Math.floor(Math.random() * (src.length + 1)));
     const flips = Math.floor(Math.random() * 4);
-    for (let k = 0; k < flips && b.length; k++) b[Math.floor(Math.random() * b.length)] ^= 1 << Math.floor(Math.random() * 8);
+    for (let k = 0; k < flips && b.length; k++) {
+      b[Math.floor(Math.random() * b.length)] ^= 1 << Math.floor(Math.random() * 8);
+    }
     inputs.push(b);
   }
   for (const b of inputs) {
