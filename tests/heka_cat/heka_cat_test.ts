@@ -50,7 +50,11 @@ Deno.test("heka-cat --match filters; reads stdin; text format", async () => {
 });
 
 Deno.test("heka-cat: a malformed spec, a bad format or a missing file exits non-zero with the reason", async () => {
-  const spec = await ServiceProcess.run(CAT, {}, ["--match", "Type == ", `${FIXTURES}heka-bench.pbuf`]);
+  const spec = await ServiceProcess.run(CAT, {}, [
+    "--match",
+    "Type == ",
+    `${FIXTURES}heka-bench.pbuf`,
+  ]);
   assert.notEqual(spec.code, 0);
   assert.match(spec.stderr, /bad --match spec: .*column/);
   const format = await ServiceProcess.run(CAT, {}, ["--format", "xml", "-"]);
@@ -59,7 +63,11 @@ Deno.test("heka-cat: a malformed spec, a bad format or a missing file exits non-
   const missing = await ServiceProcess.run(CAT, {}, ["/nonexistent.pbuf"]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /cannot open \/nonexistent\.pbuf/);
-  const tooSmall = await ServiceProcess.run(CAT, {}, ["--max-size", "1000", `${FIXTURES}heka-bench.pbuf`]);
+  const tooSmall = await ServiceProcess.run(CAT, {}, [
+    "--max-size",
+    "1000",
+    `${FIXTURES}heka-bench.pbuf`,
+  ]);
   assert.equal(tooSmall.code, 0);
   assert.match(tooSmall.stderr, /oversized=7/);
 });
