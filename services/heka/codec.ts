@@ -253,7 +253,7 @@ function scanField(r: ReaderT, end: number): void {
     const no = tag >>> 3;
     const want = no < FIELD_WIRE.length ? FIELD_WIRE[no] : -2;
     if (want === -2) {
-      if (tag === 0) throw new RangeError("zero tag");
+      // Unknown members are skipped, as decodeField does (zero tag included).
       r.skipType(wt);
     } else if (want === -1) {
       if (wt === 2) {
