@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { decodeMessage, HekaDecodeError } from "../heka/codec.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, FrameSplitter } from "../heka/framing.ts";
-import { JsonLineEncoder } from "../heka/json.ts";
+import { JsonLineWriter } from "../heka/json.ts";
 import { compileMatcher, MatcherSyntaxError, type MessageMatcher } from "../heka/matcher/mod.ts";
 import { formatText } from "./text_format.ts";
 
@@ -72,8 +72,8 @@ if (values.match !== undefined) {
 }
 if (positionals.length === 0) fail(`no input file (use - for standard input)\n\n${USAGE}`);
 
-const json = values.format === "json" ? new JsonLineEncoder() : undefined;
-const out = new TextEncoder();
+const json = values.format === "json" ? new JsonLineWriter() : undefined;
+const encoder = new TextEncoder();
 const counts = {
   printed: 0,
   filtered: 0,
@@ -82,14 +82,29 @@ const counts = {
   invalidHeaders: 0,
   oversized: 0,
 };
-let pending = "";
+/** Output waiting to be written: `pending[0, pendingBytes)`. */
+let pending = new Uint8Array(1 << 17);
+let pendingBytes = 0;
+
+/** Appends a line (and its newline) to the pending output. */
+function append(line: Uint8Array): void {
+  const need = pendingBytes + line.length + 1;
+  if (need > pending.length) {
+    const grown = new Uint8Array(Math.max(need, pending.length * 2));
+    grown.set(pending.subarray(0, pendingBytes));
+    pending = grown;
+  }
+  pending.set(line, pendingBytes);
+  pending[need - 1] = 0x0a;
+  pendingBytes = need;
+}
 
 async function flush(): Promise<void> {
-  if (pending === "") return;
-  const data = out.encode(pending);
-  pending = "";
   let written = 0;
-  while (written < data.length) written += await Deno.stdout.write(data.subarray(written));
+  while (written < pendingBytes) {
+    written += await Deno.stdout.write(pending.subarray(written, pendingBytes));
+  }
+  pendingBytes = 0;
 }
 
 for (const name of positionals) {
@@ -108,21 +123,26 @@ for (const name of positionals) {
   for await (const chunk of readable) {
     splitter.push(chunk);
     for (let f = splitter.next(); f !== null; f = splitter.next()) {
-      let msg;
+      let line: Uint8Array;
       try {
-        msg = decodeMessage(f.message);
+        // JSON straight from the bytes; a decoded message only for --match and text.
+        if (json !== undefined && matcher === undefined) line = json.encode(f.message);
+        else {
+          const msg = decodeMessage(f.message);
+          if (matcher && !matcher.matches(msg)) {
+            counts.filtered++;
+            continue;
+          }
+          line = json ? json.encode(f.message) : encoder.encode(formatText(msg));
+        }
       } catch (err) {
         if (!(err instanceof HekaDecodeError)) throw err;
         counts.undecodable++;
         continue;
       }
-      if (matcher && !matcher.matches(msg)) {
-        counts.filtered++;
-        continue;
-      }
       counts.printed++;
-      pending += json ? json.encode(msg) + "\n" : formatText(msg) + "\n";
-      if (pending.length > 1 << 16) await flush();
+      append(line);
+      if (pendingBytes > 1 << 16) await flush();
     }
   }
   counts.garbageBytes += splitter.stats.garbageBytes;

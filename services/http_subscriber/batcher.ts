@@ -7,8 +7,8 @@
  * line would take its body beyond `maxBytes`, or `maxWaitMs` after its
  * FIRST item arrived — a trickle is never held longer than that.
  *
- * Lines are encoded once, straight into the batch's body buffer (no
- * per-line byte arrays, no joining at the end).
+ * Lines are copied once, straight into the batch's body buffer (no joining
+ * at the end); the buffer grows geometrically.
  *
  * @module
  */
@@ -78,28 +78,32 @@ export class Batcher<T> {
     return this.#open?.firstAt;
   }
 
-  /** Adds an item and its line (without the newline); may hand over one or two batches. */
+  /**
+   * Adds an item and its line (without the newline), encoded as UTF-8; may
+   * hand over one or two batches. Hot paths pass bytes to {@link addBytes}.
+   */
   add(item: T, line: string): void {
+    this.addBytes(item, encoder.encode(line));
+  }
+
+  /**
+   * Adds an item and its line as UTF-8 bytes (without the newline), copied
+   * (the caller may reuse `line`); may hand over one or two batches.
+   */
+  addBytes(item: T, line: Uint8Array): void {
     if (this.#closed) throw new Error("batcher is closed");
-    let b = this.#open ?? this.#start();
-    const at = b.bytes;
-    const r = encoder.encodeInto(line, b.buf.subarray(at));
-    let written = r.written;
-    if (r.read < line.length) {
-      // Out of room: grow for the worst case of the rest (3 bytes per UTF-16 unit).
-      this.#grow(b, at + written, at + written + (line.length - r.read) * 3 + 1);
-      written += encoder.encodeInto(line.slice(r.read), b.buf.subarray(at + written)).written;
-    }
-    if (at + written === b.buf.length) this.#grow(b, at + written, at + written + 1);
-    b.buf[at + written] = NEWLINE;
-    const size = written + 1;
-    if (at + size > this.#o.maxBytes && b.items.length > 0) {
+    const size = line.length + 1;
+    let b = this.#open;
+    if (b !== undefined && b.bytes + size > this.#o.maxBytes && b.items.length > 0) {
       // The line does not fit: it opens the next batch.
-      const moved = b.buf.slice(at, at + size);
       this.#handOver("bytes");
-      b = this.#start(size);
-      b.buf.set(moved);
+      b = undefined;
     }
+    b ??= this.#start(size);
+    const at = b.bytes;
+    if (at + size > b.buf.length) this.#grow(b, at, at + size);
+    b.buf.set(line, at);
+    b.buf[at + line.length] = NEWLINE;
     b.bytes += size;
     b.items.push(item);
     if (b.items.length >= this.#o.maxItems) this.#handOver("size");

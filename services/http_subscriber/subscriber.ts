@@ -1,6 +1,7 @@
 /**
- * The subscriber: JetStream consumer → Heka decode → NDJSON line →
- * {@link Batcher} → {@link BatchPoster} → ack (or dead letter, then ack).
+ * The subscriber: JetStream consumer → NDJSON line (written straight from
+ * the protobuf bytes by {@link JsonLineWriter}) → {@link Batcher} →
+ * {@link BatchPoster} → ack (or dead letter, then ack).
  *
  * A message is acked only after the batch holding it got a 2xx, or after
  * it was stored on the dead-letter subject. While a batch waits (filling,
@@ -13,8 +14,7 @@
  */
 import type { ConsumerMessages, ConsumerStatus, JsMsg, NatsConnection } from "nats";
 import { brokerOptions, connectBroker, ensureStream } from "../broker/mod.ts";
-import { decodeMessage } from "../heka/codec.ts";
-import type { JsonLineEncoder } from "../heka/json.ts";
+import { JsonLineWriter } from "../heka/json.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import {
   type Counter,
@@ -81,6 +81,61 @@ function toDeadLetter(m: JsMsg): DeadLetter {
   return { data: m.data, subject: m.subject, stream: m.info.stream, seq: m.seq };
 }
 
+/** What {@link readDelivery} reads off a message. */
+interface Delivery {
+  /** Times JetStream delivered the message (1 the first time). */
+  count: number;
+  /** Stream sequence. */
+  seq: number;
+}
+
+/** Positions of the dots of an ack subject (scratch of {@link readDelivery}). */
+const DOTS = new Int32Array(12);
+
+/** The decimal number `s[start, end)`, or -1 unless that is all digits. */
+function digitsAt(s: string, start: number, end: number): number {
+  if (start >= end) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/**
+ * Reads the delivery count and stream sequence from `m`'s ack subject
+ * (`$JS.ACK.<stream>.<consumer>.<count>.<seq>.…`, or the 11+ token form with
+ * domain and account hash) as nats' `m.info` does, but without splitting
+ * the subject into strings and building an info object per message. Falls
+ * back to `m.info` for anything unusual.
+ */
+function readDelivery(m: JsMsg, d: Delivery): void {
+  // nats.js's JsMsg implementation exposes the (decoded, cached) reply subject
+  // that `info` parses and `ack()` answers to; its interface does not.
+  const s = (m as { reply?: unknown }).reply;
+  let n = 0;
+  if (typeof s === "string") {
+    for (let at = s.indexOf("."); at >= 0 && n < DOTS.length; at = s.indexOf(".", at + 1)) {
+      DOTS[n++] = at;
+    }
+  }
+  const countToken = n === 8 ? 4 : n >= 10 ? 6 : -1;
+  if (typeof s === "string" && countToken > 0 && s.startsWith("$JS.ACK.")) {
+    const count = digitsAt(s, DOTS[countToken - 1] + 1, DOTS[countToken]);
+    const seq = digitsAt(s, DOTS[countToken] + 1, DOTS[countToken + 1]);
+    if (count >= 0 && seq >= 0) {
+      d.count = count;
+      d.seq = seq;
+      return;
+    }
+  }
+  const info = m.info;
+  d.count = info.deliveryCount;
+  d.seq = info.streamSequence;
+}
+
 /** Pulls, batches, posts and acks; see the module documentation. */
 export class Subscriber {
   /** Counters and gauges, served on `/metrics` and `/debug/vars`. */
@@ -88,7 +143,8 @@ export class Subscriber {
   readonly counters: SubscriberCounters;
   readonly #s: SubscriberSettings;
   readonly #log: Logger;
-  readonly #encoder: JsonLineEncoder;
+  readonly #writer: JsonLineWriter;
+  readonly #delivery: Delivery = { count: 0, seq: 0 };
   readonly #poster: BatchPoster;
   readonly #batcher: Batcher<JsMsg>;
   readonly #held = new Set<Held>();
@@ -118,7 +174,7 @@ export class Subscriber {
   constructor(settings: SubscriberSettings, log: Logger, o: SubscriberOptions = {}) {
     this.#s = settings;
     this.#log = log;
-    this.#encoder = settings.encoder;
+    this.#writer = new JsonLineWriter(settings.encoder.options);
     const cfg = settings.config;
     const m = this.metrics;
     this.counters = {
@@ -466,17 +522,18 @@ export class Subscriber {
       return;
     }
     this.counters.received.value++;
-    const seq = m.seq;
-    if (seq > this.#lastSeq) this.#lastSeq = seq;
-    if (m.info.deliveryCount > 1) this.counters.redelivered.value++;
-    let line: string;
+    const d = this.#delivery;
+    readDelivery(m, d);
+    if (d.seq > this.#lastSeq) this.#lastSeq = d.seq;
+    if (d.count > 1) this.counters.redelivered.value++;
+    let line: Uint8Array;
     try {
-      line = this.#encoder.encode(decodeMessage(m.data));
+      line = this.#writer.encode(m.data);
     } catch (err) {
       this.#deadLetterUndecodable(m, errorMessage(err));
       return;
     }
-    this.#batcher.add(m, line);
+    this.#batcher.addBytes(m, line);
   }
 
   #onBatch(b: Batch<JsMsg>, reason: FlushReason): void {

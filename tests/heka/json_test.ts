@@ -1,4 +1,5 @@
-// The subscriber's NDJSON line shape.
+// The subscriber's NDJSON line shape, pinned on the reference implementation
+// (json_reference.ts); json_writer_test.ts holds JsonLineWriter to it byte for byte.
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { decodeMessage } from "../../services/heka/codec.ts";
@@ -6,9 +7,9 @@ import {
   canonicalFieldName,
   formatTimestamp,
   JSON_FIELD_NAMES,
-  JsonLineEncoder,
   parseFieldList,
 } from "../../services/heka/json.ts";
+import { ReferenceJsonLineEncoder as JsonLineEncoder } from "./json_reference.ts";
 import {
   fieldValues,
   formatUuid,

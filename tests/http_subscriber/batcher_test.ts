@@ -106,3 +106,46 @@ Deno.test("batcher with nothing open sends nothing on flush; bad options throw",
   assert.equal(out.length, 0);
   assert.throws(() => new Batcher({ maxItems: 0, maxBytes: 1, maxWaitMs: 1, onBatch: () => {} }));
 });
+
+Deno.test("batcher addBytes copies the line (the caller may reuse its buffer); mixes with add", () => {
+  const { b, out } = collect({ maxItems: 4, maxBytes: 1000, maxWaitMs: 60_000 });
+  const enc = new TextEncoder();
+  const scratch = new Uint8Array(64);
+  for (let i = 0; i < 3; i++) {
+    const n = enc.encodeInto(`{"i":${i},"ü":"€"}`, scratch).written;
+    b.addBytes(i, scratch.subarray(0, n));
+    scratch.fill(0x21); // overwritten before the batch leaves
+  }
+  b.add(3, "last");
+  assert.deepEqual(out.map((o) => o.items), [[0, 1, 2, 3]]);
+  assert.equal(
+    out[0].body,
+    '{"i":0,"ü":"€"}\n{"i":1,"ü":"€"}\n{"i":2,"ü":"€"}\nlast\n',
+  );
+  b.close();
+  assert.throws(() => b.addBytes(9, new Uint8Array(1)), /closed/);
+});
+
+Deno.test("batcher addBytes: byte cap, oversized lines alone, growth past the size hint", () => {
+  const { b, out } = collect({ maxItems: 100, maxBytes: 100, maxWaitMs: 60_000 });
+  const bytes = (n: number, c: string) => new TextEncoder().encode(line(n, c));
+  b.addBytes(1, bytes(40, "a"));
+  b.addBytes(2, bytes(40, "b"));
+  b.addBytes(3, bytes(40, "c")); // 120 > 100: [1,2] leaves first
+  b.addBytes(4, bytes(60, "d")); // exactly 100: sent at once
+  b.addBytes(5, bytes(250, "e")); // alone, larger than the cap
+  b.addBytes(6, bytes(1, ""));
+  b.close();
+  assert.deepEqual(out.map((o) => o.items), [[1, 2], [3, 4], [5], [6]]);
+  assert.deepEqual(out.map((o) => o.bytes), [80, 100, 250, 1]);
+  assert.deepEqual(out.map((o) => o.reason), ["bytes", "bytes", "bytes", "flush"]);
+  assert.equal(out[1].body, line(40, "c") + "\n" + line(60, "d") + "\n");
+
+  // Many lines in one batch: the body buffer grows well past its first guess.
+  const big = collect({ maxItems: 1000, maxBytes: 10_000_000, maxWaitMs: 60_000 });
+  const l = bytes(3000, "z");
+  for (let i = 0; i < 1000; i++) big.b.addBytes(i, l);
+  assert.equal(big.out.length, 1);
+  assert.equal(big.out[0].bytes, 3_000_000);
+  assert.equal(big.out[0].body, (line(3000, "z") + "\n").repeat(1000));
+});
