@@ -39,6 +39,9 @@ Usage: deno task bench [--quick | --smoke] [--only NAMES] [--repeat N] [--out DI
   --profile      write CPU profiles of the programs under test to DIR/profiles
                  and print their hottest functions
 
+  BENCH_SUB_ENV='{"SUB_POSTERS":"8"}' overrides the subscriber's env vars in the
+  subscriber and end-to-end scenarios (defaults: batch 1000, 4 MiB, 4 posters).
+
 Scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join("\n")}
 
