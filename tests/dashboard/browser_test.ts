@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import type { Page } from "playwright-core";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, watchConsole } from "../helpers/browser.ts";
 import { NatsServer } from "../helpers/nats_server.ts";
 import { ProxyProcess } from "../stats_proxy/proxy_process.ts";
 import { FakeMetricsPublisher } from "./fake_metrics.ts";
@@ -45,15 +45,7 @@ Deno.test({
       publisher.start(200);
 
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-      const errors: string[] = [];
-      let restarting = false;
-      page.on("console", (m) => {
-        if (m.type() !== "error") return;
-        // while the proxy is down, Chromium logs the refused connections: expected
-        if (restarting && /WebSocket|ERR_CONNECTION_REFUSED|Failed to load/.test(m.text())) return;
-        errors.push(m.text());
-      });
-      page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+      const { errors, expectRefusedConnections } = watchConsole(page);
 
       await page.goto(`${proxy.url}/`);
       await page.waitForSelector("[data-testid=connection-state][data-status=connected]", {
@@ -150,7 +142,7 @@ Deno.test({
       await page.screenshot({ path: `${OUTPUT_DIR}dashboard-alert.png` });
 
       // restart the proxy: the page says it is reconnecting, then is live again
-      restarting = true;
+      expectRefusedConnections();
       await proxy.stop();
       await page.waitForSelector("[data-testid=connection-state][data-status=reconnecting]", {
         timeout: 5000,

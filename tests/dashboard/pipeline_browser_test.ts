@@ -6,7 +6,7 @@
  * page reconnects by itself. Saves tests/output/dashboard-pipeline.png.
  */
 import assert from "node:assert/strict";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, watchConsole } from "../helpers/browser.ts";
 import { startPipeline } from "../helpers/pipeline.ts";
 import { ServiceProcess } from "../helpers/process.ts";
 
@@ -34,14 +34,7 @@ Deno.test({
         }),
       );
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-      const errors: string[] = [];
-      let restarting = false;
-      page.on("console", (m) => {
-        if (m.type() !== "error") return;
-        if (restarting && /WebSocket|ERR_CONNECTION_REFUSED|Failed to load/.test(m.text())) return;
-        errors.push(m.text());
-      });
-      page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+      const { errors, expectRefusedConnections } = watchConsole(page);
       await page.goto(`http://127.0.0.1:${p.proxy}/`);
       await page.waitForSelector("[data-testid=connection-state][data-status=connected]", {
         timeout: 15_000,
@@ -99,7 +92,7 @@ Deno.test({
       // The stats proxy dies; start restarts it; the page reconnects by itself.
       const proxyPid = Number(/child=stats-proxy pid=(\d+)/.exec(start.stderr)?.[1]);
       assert.ok(proxyPid > 0, "stats proxy pid logged");
-      restarting = true;
+      expectRefusedConnections();
       Deno.kill(proxyPid, "SIGKILL");
       await page.waitForSelector("[data-testid=connection-state][data-status=reconnecting]", {
         timeout: 10_000,

@@ -32,3 +32,29 @@ export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
     ...options,
   });
 }
+
+/** Console errors and page errors of a page, collected as they happen. */
+export interface ConsoleWatch {
+  readonly errors: string[];
+  /** From now on, refused WebSocket/fetch connections (a server restarting) are expected. */
+  expectRefusedConnections(): void;
+}
+
+/** Collects a page's console errors and uncaught exceptions. */
+export function watchConsole(page: import("playwright-core").Page): ConsoleWatch {
+  const errors: string[] = [];
+  let refusedExpected = false;
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    // While a server is down, Chromium logs the refused connections: expected then.
+    if (refusedExpected && /WebSocket|ERR_CONNECTION_REFUSED|Failed to load/.test(m.text())) return;
+    errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  return {
+    errors,
+    expectRefusedConnections: () => {
+      refusedExpected = true;
+    },
+  };
+}
