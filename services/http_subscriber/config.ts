@@ -26,7 +26,7 @@ import {
 } from "../config/mod.ts";
 import { brokerVars, subjectCovered } from "../broker/mod.ts";
 import { LOG_LEVELS } from "../log/mod.ts";
-import { JsonLineEncoder } from "../heka/json.ts";
+import { type JsonEncoderOptions, JsonLineWriter } from "../heka/json.ts";
 import { consumerName, type ConsumerPlan, type StartPolicy } from "./consumer.ts";
 
 /** Words that turn the stats endpoint off (an empty value means "the default"). */
@@ -235,8 +235,8 @@ export interface SubscriberSettings {
   consumer: ConsumerPlan;
   /** Where rejected and undecodable messages are stored. */
   deadLetterSubject: string;
-  /** Key selection of the NDJSON lines. */
-  encoder: JsonLineEncoder;
+  /** The JSON line shape (SUB_FIELDS, SUB_DYNAMIC_FIELDS), validated and canonical. */
+  json: JsonEncoderOptions;
   /** The remote URL, or undefined for the stub. */
   remoteUrl: string | undefined;
 }
@@ -341,12 +341,16 @@ export function resolveSettings(
       `SUB_RETRY_MAX must be at least SUB_RETRY_MIN (${formatDuration(cfg.retryMin)})`,
     );
   }
-  let encoder: JsonLineEncoder;
+  let json: JsonEncoderOptions;
   try {
-    encoder = new JsonLineEncoder({
+    const writer = new JsonLineWriter({
       fields: cfg.fields.length > 0 ? cfg.fields : undefined,
       dynamicFields: cfg.dynamicFields,
     });
+    json = {
+      fields: writer.fields,
+      dynamicFields: writer.dynamicFields === undefined ? undefined : [...writer.dynamicFields],
+    };
   } catch (err) {
     throw new ConfigError(`SUB_FIELDS: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -366,7 +370,7 @@ export function resolveSettings(
       maxAckPending,
     },
     deadLetterSubject,
-    encoder,
+    json,
     remoteUrl: cfg.stubHttp ? undefined : cfg.remoteUrl,
   };
 }

@@ -174,7 +174,7 @@ export class Subscriber {
   constructor(settings: SubscriberSettings, log: Logger, o: SubscriberOptions = {}) {
     this.#s = settings;
     this.#log = log;
-    this.#writer = new JsonLineWriter(settings.encoder.options);
+    this.#writer = new JsonLineWriter(settings.json);
     const cfg = settings.config;
     const m = this.metrics;
     this.counters = {

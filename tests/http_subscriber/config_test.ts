@@ -172,7 +172,7 @@ Deno.test("settings: subjects, fields and the remote URL are checked", () => {
   assert.match(configError({ SUB_DEAD_LETTER_SUBJECT: "x.*" }), /without wildcards/);
   assert.match(configError({ SUB_FIELDS: "Uuid,Nope" }), /SUB_FIELDS: unknown field "Nope"/);
   assert.deepEqual(
-    settings({ SUB_FIELDS: "payload, uuid" }).encoder.fields,
+    settings({ SUB_FIELDS: "payload, uuid" }).json.fields,
     ["Payload", "Uuid"],
   );
   assert.match(configError({ SUB_REMOTE_URL: "" }), /SUB_REMOTE_URL is required/);
