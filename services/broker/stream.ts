@@ -65,7 +65,7 @@ export async function ensureStream(
       const info = await jsm.streams.info(spec.name);
       const missing = spec.subjects.filter((s) => !subjectCovered(info.config.subjects ?? [], s));
       if (missing.length === 0) return info;
-      log.warn("adding subjects to existing stream", {
+      log.info("adding subjects to the existing stream (its messages are untouched)", {
         stream: spec.name,
         subjects: missing.join(","),
       });
