@@ -44,6 +44,11 @@ async function run(
     const m = /stats listening.*address=([\d.]+:\d+)/.exec(tcp.proc.stderr);
     assert.ok(m, "stats address logged");
     const health = await (await fetch(`http://${m[1]}/health`)).json();
+    const prom = await (await fetch(`http://${m[1]}/metrics`)).text();
+    assert.match(prom, /^# TYPE lagermeister_tcp_receiver_refused_total counter$/m);
+    assert.match(prom, /^lagermeister_tcp_receiver_received_total 5$/m);
+    const vars = await (await fetch(`http://${m[1]}/debug/vars`)).json();
+    assert.equal(vars.received, 5);
     return { stored, health };
   } finally {
     await nc.close();
