@@ -4,7 +4,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { compileMatcher, MatcherSyntaxError } from "../../services/heka/matcher/mod.ts";
-import type { HekaField, HekaMessage, ValueType } from "../../services/heka/message.ts";
+import {
+  type HekaField,
+  type HekaMessage,
+  newMessage,
+  type ValueType,
+} from "../../services/heka/message.ts";
 
 const MAX_MS = 2000;
 
@@ -261,7 +266,7 @@ Deno.test("property: quoted literals round-trip and headers compare exactly", ()
       fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
       fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
       (s, q, n, ts) => {
-        const msg: HekaMessage = { ...emptyMessage(), type: s, severity: n, pid: n, timestamp: ts };
+        const msg: HekaMessage = { ...newMessage(), type: s, severity: n, pid: n, timestamp: ts };
         assert.ok(compileMatcher(`Type == ${quote(s, q)}`).matches(msg));
         assert.ok(compileMatcher(`Severity == ${n} && Pid <= ${n}`).matches(msg));
         assert.ok(compileMatcher(`Timestamp == ${ts} && Timestamp < ${ts + 1n}`).matches(msg));
@@ -274,18 +279,3 @@ Deno.test("property: quoted literals round-trip and headers compare exactly", ()
     { numRuns: 500 },
   );
 });
-
-function emptyMessage(): HekaMessage {
-  return {
-    uuid: undefined,
-    timestamp: undefined,
-    type: undefined,
-    logger: undefined,
-    severity: undefined,
-    payload: undefined,
-    envVersion: undefined,
-    pid: undefined,
-    hostname: undefined,
-    fields: [],
-  };
-}
