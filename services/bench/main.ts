@@ -1,6 +1,6 @@
 /**
  * `deno task bench [--quick|--smoke] [--only a,b] [--out DIR] [--profile]`:
- * the throughput/latency benchmark of DESIGN.md's performance targets.
+ * the throughput/latency benchmark behind README.md's Performance section.
  *
  * Starts its own nats-server (file storage, temp dir), runs each scenario
  * in fresh processes, prints one JSON line per scenario on stdout and a

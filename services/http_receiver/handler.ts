@@ -1,6 +1,7 @@
 /**
  * The HTTP receiver's request handling: `POST /` → gate → JetStream, with
- * the answers of DESIGN.md. Independent of how the server is started.
+ * the answers listed in README.md (http_receiver). Independent of how the
+ * server is started.
  *
  * @module
  */

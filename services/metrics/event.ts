@@ -1,6 +1,6 @@
 /**
  * The MetricEvent wire format on the core NATS subject `stats-events`
- * (DESIGN.md "Stats"), shared by every reporter, the stats proxy and the
+ * (ARCHITECTURE.md "Metrics"), shared by every reporter, the stats proxy and the
  * dashboard.
  *
  * @module

@@ -425,11 +425,11 @@ Deno.test("scanMessage agrees with decodeMessage + validateMessage on fixtures, 
     return r.startsWith("undecodable") ? "undecodable" : r;
   };
   const base = Deno.readFileSync(
-    new URL("../../../shared/fixtures/lagermeister-message.pb", import.meta.url),
+    new URL("../fixtures/lagermeister-message.pb", import.meta.url),
   );
   const splitter = new FrameSplitter({ maxMessageSize: 1 << 20 });
   splitter.push(
-    Deno.readFileSync(new URL("../../../shared/fixtures/heka-bench.pbuf", import.meta.url)),
+    Deno.readFileSync(new URL("../fixtures/heka-bench.pbuf", import.meta.url)),
   );
   const bases = [base];
   for (let f = splitter.next(); f; f = splitter.next()) bases.push(f.message.slice(0, 3000));

@@ -1,5 +1,5 @@
 /**
- * Test helpers for the Heka modules: the shared real-Heka fixture files, and
+ * Test helpers for the Heka modules: the real-Heka fixture files in `tests/fixtures/`, and
  * fast-check arbitraries of Heka messages.
  *
  * @module
@@ -14,18 +14,18 @@ import {
   type ValueType,
 } from "../../services/heka/message.ts";
 
-/** Names of the files in `shared/fixtures/`. */
+/** Names of the files in `tests/fixtures/`. */
 export type FixtureName =
   | "heka-bench.pbuf"
   | "lagermeister-framed.pbuf"
   | "lagermeister-message.pb";
 
-/** URL of a shared fixture (`<project>/../shared/fixtures/NAME`). */
+/** URL of a fixture (`tests/fixtures/NAME`). */
 export function fixturePath(name: FixtureName): URL {
-  return new URL(`../../../shared/fixtures/${name}`, import.meta.url);
+  return new URL(`../fixtures/${name}`, import.meta.url);
 }
 
-/** The bytes of a shared fixture. */
+/** The bytes of a fixture. */
 export function readFixture(name: FixtureName): Uint8Array {
   return Deno.readFileSync(fixturePath(name));
 }

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { ServiceProcess } from "../helpers/process.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/", import.meta.url).pathname;
+const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 const CAT = "services/heka_cat/main.ts";
 
 Deno.test("heka-cat --format json prints every fixture message as valid JSON with a Uuid", async () => {

@@ -1,6 +1,6 @@
 /**
  * Issue #3: both receivers publish MetricEvents on `stats-events` every
- * second, in the DESIGN.md shape.
+ * second, in the MetricEvent shape of services/metrics/event.ts.
  */
 import assert from "node:assert/strict";
 import { connect } from "nats";
