@@ -8,3 +8,4 @@ export * from "./connection.ts";
 export * from "./stream.ts";
 export * from "./publisher.ts";
 export * from "./stream_stats.ts";
+export * from "./max_payload.ts";

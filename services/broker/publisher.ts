@@ -20,6 +20,14 @@ import { errorMessage, type Logger } from "../log/mod.ts";
 /** How a waiting publish ended. */
 export type PublishOutcome = "ok" | "unavailable" | "timeout";
 
+/** More of a publish: headers besides `Nats-Msg-Id`, and who to tell when it is stored. */
+export interface PublishExtras {
+  /** Headers stored with the message. */
+  headers?: readonly (readonly [string, string])[];
+  /** Called once when JetStream acknowledged the message (never when given up). */
+  onStored?: () => void;
+}
+
 /** Options of a {@link JetStreamPublisher}. */
 export interface PublisherOptions {
   /** The subject messages are published to. */
@@ -64,6 +72,7 @@ interface InFlight {
   /** When a waiting caller gives up (answered "timeout"); 0 = never. */
   giveUpAt: number;
   settle: ((o: PublishOutcome) => void) | undefined;
+  onStored: (() => void) | undefined;
 }
 
 const ERROR_PREFIX = [0x7b, 0x22, 0x65]; // `{"e` of `{"error":…}`
@@ -149,8 +158,8 @@ export class JetStreamPublisher {
    * not wait: callers check {@link full} and await {@link waitForCapacity}.
    * `data` must not be changed afterwards.
    */
-  send(data: Uint8Array, msgId: string): void {
-    this.#start(data, msgId, undefined);
+  send(data: Uint8Array, msgId: string, extras?: PublishExtras): void {
+    this.#transmit(this.#entry(data, msgId, undefined, extras));
   }
 
   /**
@@ -159,7 +168,12 @@ export class JetStreamPublisher {
    * both cases the message is given up (the caller's client retries; the
    * same `msgId` makes that safe).
    */
-  async publish(data: Uint8Array, msgId: string, timeoutMs: number): Promise<PublishOutcome> {
+  async publish(
+    data: Uint8Array,
+    msgId: string,
+    timeoutMs: number,
+    extras?: PublishExtras,
+  ): Promise<PublishOutcome> {
     if (!this.available) return "unavailable";
     const deadline = performance.now() + timeoutMs;
     while (this.full) {
@@ -167,7 +181,7 @@ export class JetStreamPublisher {
       if (left <= 0 || !(await this.#waitOrTimeout(left))) return "timeout";
     }
     const { promise, resolve } = Promise.withResolvers<PublishOutcome>();
-    const e = this.#entry(data, msgId, resolve);
+    const e = this.#entry(data, msgId, resolve, extras);
     e.giveUpAt = deadline;
     // Publishes of concurrent requests are sent together (one socket write
     // for many requests instead of one each); the sweep expires them.
@@ -209,10 +223,16 @@ export class JetStreamPublisher {
     }
   }
 
-  #entry(data: Uint8Array, msgId: string, settle: InFlight["settle"]): InFlight {
+  #entry(
+    data: Uint8Array,
+    msgId: string,
+    settle: InFlight["settle"],
+    extras?: PublishExtras,
+  ): InFlight {
     const token = (this.#seq++).toString(36);
     const hdrs = headers();
     hdrs.set("Nats-Msg-Id", msgId);
+    if (extras?.headers) { for (const [k, v] of extras.headers) hdrs.set(k, v); }
     const e: InFlight = {
       token,
       data,
@@ -222,14 +242,11 @@ export class JetStreamPublisher {
       retryAt: 0,
       giveUpAt: 0,
       settle,
+      onStored: extras?.onStored,
     };
     this.#inflight.set(token, e);
     this.stats.published++;
     return e;
-  }
-
-  #start(data: Uint8Array, msgId: string, settle: InFlight["settle"]): void {
-    this.#transmit(this.#entry(data, msgId, settle));
   }
 
   readonly #flushQueued = (): void => {
@@ -277,6 +294,7 @@ export class JetStreamPublisher {
     this.stats.acked++;
     this.#failing = false;
     this.#remove(e);
+    e.onStored?.();
     e.settle?.("ok");
   }
 

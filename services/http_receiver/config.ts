@@ -4,7 +4,13 @@
  *
  * @module
  */
-import { bindAddressVar, type ConfigOf, durationVar, type ProgramInfo } from "../config/mod.ts";
+import {
+  bindAddressVar,
+  type ConfigOf,
+  durationVar,
+  intVar,
+  type ProgramInfo,
+} from "../config/mod.ts";
 import { receiverVars } from "../receiver/mod.ts";
 
 /** What `--help` says. */
@@ -17,6 +23,8 @@ export const httpReceiverInfo: ProgramInfo = {
     "POST / with one protobuf Message as the body: 200 only after JetStream stored it;",
     "400 undecodable or incomplete, 405 not POST, 413 too large, 503 + Retry-After while",
     "the broker is unavailable (retry: the message uuid makes retries safe). GET /health.",
+    "POST / with Content-Type application/x-heka-stream: a Heka stream of many messages;",
+    "200 once all accepted ones are stored, the JSON body counts stored, filtered, refused.",
   ],
 };
 
@@ -36,6 +44,12 @@ export const httpReceiverSpec = {
     default: "10s",
     min: 1,
     description: "a request body not fully received within this is answered 408",
+  }),
+  maxStreamBytes: intVar("RCVR_MAX_STREAM_BYTES", {
+    default: 16 * 1024 * 1024,
+    min: 64,
+    max: 1024 * 1024 * 1024,
+    description: "largest body of Content-Type application/x-heka-stream (many messages)",
   }),
 };
 

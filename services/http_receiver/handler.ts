@@ -3,10 +3,17 @@
  * the answers listed in README.md (http_receiver). Independent of how the
  * server is started.
  *
+ * A body is one protobuf message, or, with `Content-Type:
+ * application/x-heka-stream`, a Heka stream of many: each is checked as a
+ * single one would be, the accepted ones are stored, and the answer (200
+ * once all of them are stored) counts what was stored and refused, and why.
+ *
  * @module
  */
-import type { JetStreamPublisher } from "../broker/mod.ts";
-import type { MessageGate, ReceiverMetrics } from "../receiver/mod.ts";
+import type { JetStreamPublisher, PublishOutcome } from "../broker/mod.ts";
+import { HEKA_STREAM_CONTENT_TYPE } from "../heka/chunk.ts";
+import { FrameSplitter } from "../heka/framing.ts";
+import type { MessageGate, MessageSink, ReceiverMetrics } from "../receiver/mod.ts";
 import { statsHandler } from "../metrics/mod.ts";
 import { BodyReader } from "./body.ts";
 
@@ -14,8 +21,12 @@ import { BodyReader } from "./body.ts";
 export interface HandlerOptions {
   gate: MessageGate;
   publisher: JetStreamPublisher;
+  /** Where accepted messages go (chunks, or one JetStream message each). */
+  sink: MessageSink;
   metrics: ReceiverMetrics;
   maxMessageSize: number;
+  /** Largest `application/x-heka-stream` body. */
+  maxStreamBytes: number;
   requestTimeoutMs: number;
   bodyTimeoutMs: number;
 }
@@ -27,11 +38,30 @@ function error(status: number, message: string, headers?: HeadersInit): Response
 const RETRY_AFTER = { "retry-after": "1" };
 const CLOSE = { connection: "close" };
 
+function notStored(m: ReceiverMetrics, outcome: PublishOutcome): Response {
+  m.unavailable.value++;
+  return error(
+    503,
+    outcome === "timeout"
+      ? "broker did not acknowledge in time, retry"
+      : "broker unavailable, retry later",
+    RETRY_AFTER,
+  );
+}
+
+/** Whether a request's Content-Type is a Heka stream. */
+function isStreamBody(req: Request): boolean {
+  const type = req.headers.get("content-type");
+  if (type === null) return false;
+  return type.split(";")[0].trim().toLowerCase() === HEKA_STREAM_CONTENT_TYPE;
+}
+
 /** A `Deno.serve` handler for the HTTP receiver. */
 export function createHandler(o: HandlerOptions): (req: Request) => Promise<Response> {
   const m = o.metrics;
   const stats = statsHandler({ registry: m.registry, health: () => m.health() });
   const bodies = new BodyReader(o.maxMessageSize, o.bodyTimeoutMs);
+  const streams = new BodyReader(o.maxStreamBytes, o.bodyTimeoutMs);
   return async (req) => {
     const path = new URL(req.url).pathname;
     if (path !== "/") {
@@ -47,18 +77,23 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
       await req.body?.cancel().catch(() => {});
       return error(503, "broker unavailable, retry later", RETRY_AFTER);
     }
-    const body = await bodies.read(req);
+    const stream = isStreamBody(req);
+    const body = await (stream ? streams : bodies).read(req);
     if (!body.ok) {
       // The rest of the body is not read: the connection is closed, not kept alive.
       if (body.problem === "too-large") {
         m.refused.value++;
-        return error(413, `message larger than ${o.maxMessageSize} bytes`, CLOSE);
+        return stream
+          ? error(413, `Heka stream body larger than ${o.maxStreamBytes} bytes`, CLOSE)
+          : error(413, `message larger than ${o.maxMessageSize} bytes`, CLOSE);
       }
       if (body.problem === "timeout") {
         return error(408, "request body not received in time", CLOSE);
       }
       return error(400, "request body could not be read", CLOSE);
     }
+    const deadline = performance.now() + o.requestTimeoutMs;
+    if (stream) return storeStream(o, body.bytes, deadline);
     m.received.value++;
     if (body.bytes.length === 0) {
       m.invalid.value++;
@@ -74,15 +109,62 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
       return Response.json({ status: "filtered" });
     }
     m.accepted.value++;
-    const outcome = await o.publisher.publish(body.bytes, v.msgId, o.requestTimeoutMs);
+    const outcome = await o.sink.store(body.bytes, v.msgId, deadline);
     if (outcome === "ok") return Response.json({ status: "ok", uuid: v.msgId });
-    m.unavailable.value++;
-    return error(
-      503,
-      outcome === "timeout"
-        ? "broker did not acknowledge in time, retry"
-        : "broker unavailable, retry later",
-      RETRY_AFTER,
-    );
+    return notStored(m, outcome);
   };
+}
+
+/**
+ * Checks every message of a Heka stream body and stores the accepted ones:
+ * 200 with counts once all are stored, 503 when they could not be (the
+ * client resends the whole body; messages stored already are then stored
+ * again — at least once), 400 when the body holds no message at all.
+ */
+async function storeStream(
+  o: HandlerOptions,
+  bytes: Uint8Array,
+  deadline: number,
+): Promise<Response> {
+  const m = o.metrics;
+  const splitter = new FrameSplitter({ maxMessageSize: o.maxMessageSize });
+  splitter.push(bytes);
+  const accepted: Uint8Array[] = [];
+  const ids: string[] = [];
+  const reasons: Record<string, number> = {};
+  let filtered = 0;
+  let invalid = 0;
+  for (let f = splitter.next(); f !== null; f = splitter.next()) {
+    m.received.value++;
+    const v = o.gate.inspect(f.message);
+    if (v.kind === "accept") {
+      accepted.push(f.message);
+      ids.push(v.msgId);
+    } else if (v.kind === "filtered") {
+      filtered++;
+    } else {
+      invalid++;
+      reasons[v.reason] = (reasons[v.reason] ?? 0) + 1;
+    }
+  }
+  const s = splitter.stats;
+  const broken = s.invalidHeaders + (splitter.buffered > 0 ? 1 : 0);
+  if (broken > 0) reasons["invalid frame"] = broken;
+  if (s.oversized > 0) reasons[`message larger than ${o.maxMessageSize} bytes`] = s.oversized;
+  if (s.garbageBytes > s.invalidHeaders) {
+    reasons["bytes between frames skipped"] = s.garbageBytes - s.invalidHeaders;
+  }
+  m.invalid.value += invalid + broken;
+  m.refused.value += s.oversized;
+  m.filtered.value += filtered;
+  const refused = invalid + broken + s.oversized;
+  if (accepted.length + filtered + refused === 0) {
+    return error(400, "no Heka stream frame in the body (0x1E, header, 0x1F, message)");
+  }
+  if (accepted.length > 0) {
+    m.accepted.value += accepted.length;
+    const outcome = await o.sink.storeAll(accepted, ids, deadline);
+    if (outcome !== "ok") return notStored(m, outcome);
+  }
+  return Response.json({ status: "ok", stored: accepted.length, filtered, refused, reasons });
 }

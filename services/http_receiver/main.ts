@@ -22,8 +22,10 @@ const server = Deno.serve(
   createHandler({
     gate: parts.gate,
     publisher: parts.store.publisher,
+    sink: parts.sink,
     metrics: parts.metrics,
     maxMessageSize: cfg.maxMessageSize,
+    maxStreamBytes: cfg.maxStreamBytes,
     requestTimeoutMs: cfg.requestTimeout,
     bodyTimeoutMs: cfg.bodyTimeout,
   }),

@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { durationVar, enumVar, intVar, optionalBindAddressVar, stringVar } from "../config/mod.ts";
+import {
+  boolVar,
+  durationVar,
+  enumVar,
+  intVar,
+  optionalBindAddressVar,
+  stringVar,
+} from "../config/mod.ts";
 import { brokerVars } from "../broker/mod.ts";
 import { LOG_LEVELS } from "../log/mod.ts";
 
@@ -57,6 +64,26 @@ export function receiverVars(prefix: string, statsDefault: string) {
       default: "5s",
       min: 1,
       description: "resend a publish not acknowledged within this",
+    }),
+    pack: boolVar(`${prefix}PACK`, {
+      default: true,
+      description:
+        "store chunks: many messages per JetStream message, as a Heka stream; false stores one message each (Nats-Msg-Id = uuid)",
+    }),
+    packBytes: intVar(`${prefix}PACK_BYTES`, {
+      default: 256 * 1024,
+      min: 1024,
+      max: 64 * 1024 * 1024,
+      description: "a chunk closes at this size (clamped to what the NATS server accepts)",
+    }),
+    packLinger: durationVar(`${prefix}PACK_LINGER`, {
+      default: "5ms",
+      description: "a chunk closes this long after its first message at the latest",
+    }),
+    packInflightBytes: intVar(`${prefix}PACK_INFLIGHT_BYTES`, {
+      default: 16 * 1024 * 1024,
+      min: 1024,
+      description: "chunk bytes awaiting a JetStream ack at most; beyond it clients are slowed",
     }),
     statsAddress: optionalBindAddressVar(`${prefix}STATS_ADDRESS`, {
       default: statsDefault,

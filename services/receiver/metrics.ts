@@ -4,6 +4,7 @@
  * @module
  */
 import type { JetStreamPublisher, StreamStats } from "../broker/mod.ts";
+import type { MessageSink } from "./sink.ts";
 import {
   type Counter,
   counterRate,
@@ -26,7 +27,15 @@ export class ReceiverMetrics {
   /** Answers "broker unavailable" (HTTP 503). */
   readonly unavailable: Counter;
 
-  constructor(program: string, readonly publisher: JetStreamPublisher) {
+  /**
+   * @param sink what counts stored log messages; without one, the
+   * publisher's acks (one per log message).
+   */
+  constructor(
+    program: string,
+    readonly publisher: JetStreamPublisher,
+    readonly sink?: MessageSink,
+  ) {
     const r = new MetricsRegistry(`lagermeister_${program}`);
     this.registry = r;
     this.received = r.counter("received", "messages read from clients");
@@ -36,7 +45,8 @@ export class ReceiverMetrics {
     this.refused = r.counter("refused", "messages refused: signature or size");
     this.unavailable = r.counter("unavailable", "requests answered 503: broker unavailable");
     const s = publisher.stats;
-    r.gauge("stored_total", "messages acknowledged by JetStream", () => s.acked);
+    r.gauge("stored_total", "log messages acknowledged by JetStream", () => this.storedMessages);
+    r.gauge("publishes_acked_total", "JetStream messages (chunks) acknowledged", () => s.acked);
     r.gauge("duplicates_total", "acks saying the message was already stored", () => s.duplicates);
     r.gauge("resent_total", "publishes sent again", () => s.resent);
     r.gauge("inflight", "publishes awaiting a JetStream ack", () => publisher.inflight);
@@ -55,12 +65,17 @@ export class ReceiverMetrics {
     return [
       { type: MetricTypes.StreamMessages, aggregate: "Total", value: () => stream.messages },
       { type: MetricTypes.StreamBytes, aggregate: "Total", value: () => stream.bytes },
-      counterRate(MetricTypes.Throughput, () => this.publisher.stats.acked),
+      counterRate(MetricTypes.Throughput, () => this.storedMessages),
       counterRate(MetricTypes.Invalid, this.invalid),
       counterRate(MetricTypes.Refused, this.refused),
       counterRate(MetricTypes.Filtered, this.filtered),
       ...extra,
     ];
+  }
+
+  /** Log messages acknowledged by JetStream (not chunks). */
+  get storedMessages(): number {
+    return this.sink ? this.sink.stored : this.publisher.stats.acked;
   }
 
   /** Health as JSON: ok while the broker is available. */

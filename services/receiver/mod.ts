@@ -9,3 +9,5 @@ export * from "./gate.ts";
 export * from "./store.ts";
 export * from "./metrics.ts";
 export * from "./runtime.ts";
+export * from "./sink.ts";
+export * from "./packer.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { type BindAddress, type ConfigSpec, describeConfig } from "../config/mod.ts";
-import { StreamStats } from "../broker/mod.ts";
+import { serverMaxPayload, StreamStats } from "../broker/mod.ts";
 import { MatcherSyntaxError } from "../heka/matcher/mod.ts";
 import { errorMessage, Logger, type LogLevel } from "../log/mod.ts";
 import { type MetricSource, serveStats, StatsReporter } from "../metrics/mod.ts";
@@ -14,12 +14,19 @@ import { onShutdown } from "../runtime/shutdown.ts";
 import { MessageGate } from "./gate.ts";
 import { ReceiverMetrics } from "./metrics.ts";
 import { closeStore, openStore, type Store, type StoreConfig } from "./store.ts";
+import { ChunkPacker } from "./packer.ts";
+import { type MessageSink, PerMessageSink } from "./sink.ts";
 
 /** The config every receiver has (from `receiverVars`). */
 export interface ReceiverConfig extends StoreConfig {
   matchSpec: string;
   statsAddress: BindAddress | undefined;
   loggingLevel: LogLevel;
+  /** Store chunks (default) or one JetStream message per log message. */
+  pack: boolean;
+  packBytes: number;
+  packLinger: number;
+  packInflightBytes: number;
 }
 
 /** Names of a receiver program. */
@@ -37,6 +44,8 @@ export interface ReceiverParts {
   log: Logger;
   gate: MessageGate;
   store: Store;
+  /** Where accepted messages go: a {@link ChunkPacker} or one message each. */
+  sink: MessageSink;
   metrics: ReceiverMetrics;
   streamStats: StreamStats;
 }
@@ -64,11 +73,27 @@ export async function openReceiver(
     console.error(`${id.program}: cannot start: ${errorMessage(err)}`);
     Deno.exit(1);
   });
+  const sink = cfg.pack
+    ? new ChunkPacker(store.publisher, {
+      maxBytes: cfg.packBytes,
+      lingerMs: cfg.packLinger,
+      maxInflightBytes: cfg.packInflightBytes,
+      serverLimit: () => serverMaxPayload(store.nc),
+    })
+    : new PerMessageSink(store.publisher);
+  if (sink instanceof ChunkPacker) {
+    log.info("storing chunks", {
+      chunk_bytes: sink.chunkLimit,
+      linger_ms: cfg.packLinger,
+      server_max_payload: serverMaxPayload(store.nc),
+    });
+  }
   return {
     log,
     gate,
     store,
-    metrics: new ReceiverMetrics(id.program, store.publisher),
+    sink,
+    metrics: new ReceiverMetrics(id.program, store.publisher, sink),
     streamStats: new StreamStats(store.nc, cfg.stream),
   };
 }
@@ -110,11 +135,12 @@ export function serveReceiver(
     : undefined;
   onShutdown(log, async () => {
     await transport.close();
+    parts.sink.flush();
     reporter.stop();
     streamStats.stop();
     const all = await closeStore(store, 30_000, log);
     await stats?.shutdown();
-    log.info("stopped", { stored: store.publisher.stats.acked });
+    log.info("stopped", { stored: metrics.storedMessages });
     return all ? 0 : 1;
   });
 }

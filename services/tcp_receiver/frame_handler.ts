@@ -1,15 +1,15 @@
 /**
  * FrameHandler: the protocol side of the TCP receiver. Takes whole Heka
  * frames, checks signature, message and filter, hands accepted message
- * bytes (never re-encoded) to the publisher. Knows nothing of sockets.
+ * bytes (never re-encoded) to the sink (chunks or one JetStream message
+ * each). Knows nothing of sockets.
  *
  * @module
  */
-import type { JetStreamPublisher } from "../broker/mod.ts";
 import type { HekaFrame } from "../heka/framing.ts";
 import { isAccepted, type SignatureVerifier, type VerifyResult } from "../heka/hmac.ts";
 import type { Logger } from "../log/mod.ts";
-import type { MessageGate, ReceiverMetrics } from "../receiver/mod.ts";
+import type { MessageGate, MessageSink, ReceiverMetrics } from "../receiver/mod.ts";
 
 /** Handles frames of every connection. */
 export class FrameHandler {
@@ -20,19 +20,19 @@ export class FrameHandler {
   constructor(
     readonly gate: MessageGate,
     readonly verifier: SignatureVerifier,
-    readonly publisher: JetStreamPublisher,
+    readonly sink: MessageSink,
     readonly metrics: ReceiverMetrics,
     readonly log: Logger,
   ) {}
 
   /** Whether callers must wait ({@link ready}) before handing more frames. */
   get blocked(): boolean {
-    return this.publisher.full;
+    return this.sink.blocked;
   }
 
-  /** Resolves when the publish window has room. */
+  /** Resolves when the sink takes more. */
   ready(): Promise<void> {
-    return this.publisher.waitForCapacity();
+    return this.sink.ready();
   }
 
   /** Handles one frame; `peer` is only used in log lines. */
@@ -49,7 +49,7 @@ export class FrameHandler {
     const v = this.gate.inspect(frame.message);
     if (v.kind === "accept") {
       m.accepted.value++;
-      this.publisher.send(frame.message, v.msgId);
+      this.sink.send(frame.message, v.msgId);
     } else if (v.kind === "filtered") {
       m.filtered.value++;
     } else {

@@ -18,10 +18,10 @@ const id: ReceiverIdentity = {
 };
 const cfg = loadConfig(tcpReceiverInfo, tcpReceiverSpec);
 const parts = await openReceiver(id, cfg, tcpReceiverSpec);
-const { log, store, metrics } = parts;
+const { log, metrics } = parts;
 
 const verifier = new SignatureVerifier({ signers: cfg.signers, requireSigned: cfg.requireSigned });
-const handler = new FrameHandler(parts.gate, verifier, store.publisher, metrics, log);
+const handler = new FrameHandler(parts.gate, verifier, parts.sink, metrics, log);
 const listener = new TcpListener(
   {
     hostname: cfg.bindAddress.hostname,

@@ -5,6 +5,7 @@
  * @module
  */
 import { type NatsConnection } from "nats";
+import { COUNT_HEADER, FORMAT_HEADER, isChunk, splitChunk } from "../../services/heka/chunk.ts";
 import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newField, newMessage, ValueType } from "../../services/heka/message.ts";
 
@@ -29,12 +30,16 @@ export function makeMessage(
   return { bytes: encodeMessage(m), uuid: formatUuid(m.uuid) };
 }
 
-/** Every message body stored in a stream, in order (fetched with a fresh ordered consumer). */
+/**
+ * Every log message stored in a stream, in order (fetched with a fresh
+ * ordered consumer): a chunk counts as its messages, each with the chunk's
+ * sequence and `chunk` set.
+ */
 export async function readStream(
   nc: NatsConnection,
   stream: string,
   timeoutMs = 10_000,
-): Promise<{ data: Uint8Array; subject: string; seq: number }[]> {
+): Promise<StoredMessage[]> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -49,23 +54,38 @@ export async function readStream(
   }
 }
 
+/** One log message read back from a stream. */
+export interface StoredMessage {
+  data: Uint8Array;
+  subject: string;
+  seq: number;
+  /** Whether it was stored in a chunk. */
+  chunk: boolean;
+}
+
 async function readAll(
   nc: NatsConnection,
   stream: string,
   timeoutMs: number,
-): Promise<{ data: Uint8Array; subject: string; seq: number }[]> {
+): Promise<StoredMessage[]> {
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
   const total = (await jsm.streams.info(stream)).state.messages;
-  const out: { data: Uint8Array; subject: string; seq: number }[] = [];
+  const out: StoredMessage[] = [];
   if (total === 0) return out;
+  let read = 0;
   const consumer = await js.consumers.get(stream);
   const iter = await consumer.consume({ max_messages: 1000 });
   const timer = setTimeout(() => iter.stop(), timeoutMs);
   try {
     for await (const m of iter) {
-      out.push({ data: m.data, subject: m.subject, seq: m.seq });
-      if (out.length >= total) break;
+      read++;
+      if (isChunk(m.headers?.get(FORMAT_HEADER))) {
+        for (const data of splitChunk(m.data).messages) {
+          out.push({ data, subject: m.subject, seq: m.seq, chunk: true });
+        }
+      } else out.push({ data: m.data, subject: m.subject, seq: m.seq, chunk: false });
+      if (read >= total) break;
     }
   } finally {
     clearTimeout(timer);
@@ -74,14 +94,36 @@ async function readAll(
   return out;
 }
 
-/** How many messages a stream holds. */
+/**
+ * How many log messages a stream holds: a chunk counts `Lm-Count` (read
+ * with a headers-only ordered consumer), any other message one.
+ */
 export async function streamMessages(nc: NatsConnection, stream: string): Promise<number> {
   const jsm = await nc.jetstreamManager();
+  let total: number;
   try {
-    return (await jsm.streams.info(stream)).state.messages;
+    total = (await jsm.streams.info(stream)).state.messages;
   } catch {
     return 0;
   }
+  if (total === 0) return 0;
+  const consumer = await nc.jetstream().consumers.get(stream, { headers_only: true });
+  const iter = await consumer.consume({ max_messages: 1000 });
+  const timer = setTimeout(() => iter.stop(), 10_000);
+  let read = 0;
+  let messages = 0;
+  try {
+    for await (const m of iter) {
+      read++;
+      const h = m.headers;
+      messages += isChunk(h?.get(FORMAT_HEADER)) ? Number(h!.get(COUNT_HEADER)) : 1;
+      if (read >= total) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    iter.stop();
+  }
+  return messages;
 }
 
 /** Equality of two byte arrays. */

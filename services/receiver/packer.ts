@@ -1,0 +1,242 @@
+/**
+ * ChunkPacker: packs the accepted messages of every connection of a
+ * receiver into chunks (a Heka stream, see services/heka/chunk.ts) and
+ * stores each chunk as one JetStream message with `Nats-Msg-Id` = the
+ * chunk's id, so the publisher's resends are stored once.
+ *
+ * A chunk closes when the next message does not fit in `maxBytes` (clamped
+ * to the server's max_payload less room for headers) or `lingerMs` after
+ * its first message, whichever comes first. Backpressure is counted in
+ * bytes: while closed chunks awaiting their ack hold `maxInflightBytes` or
+ * more (or the publisher's window is full), {@link blocked} is true.
+ *
+ * A chunk holding messages of waiting callers ({@link store}, HTTP) is
+ * published with their deadline and tells each of them the outcome; a
+ * chunk of {@link send} messages only (TCP) is resent until acknowledged.
+ *
+ * @module
+ */
+import { type JetStreamPublisher, type PublishOutcome } from "../broker/mod.ts";
+import {
+  COUNT_HEADER,
+  FORMAT_HEADER,
+  framedSize,
+  HEKA_STREAM_FORMAT,
+  writeFrame,
+} from "../heka/chunk.ts";
+import type { MessageSink } from "./sink.ts";
+
+/** Room left in a JetStream message for its headers (`Nats-Msg-Id`, `Lm-*`). */
+export const HEADER_ROOM = 512;
+
+/** Options of a {@link ChunkPacker}. */
+export interface PackerOptions {
+  /** Bytes of a chunk at most (before clamping). */
+  maxBytes: number;
+  /** Age of a chunk's first message at which it closes. */
+  lingerMs: number;
+  /** Bytes of closed, unacknowledged chunks at which callers are slowed. */
+  maxInflightBytes: number;
+  /** Largest JetStream message the server accepts now (headers included). */
+  serverLimit: () => number;
+}
+
+/** Counters of a packer. */
+export interface PackerStats {
+  /** Chunks closed and handed to the publisher. */
+  chunks: number;
+  /** Log messages acknowledged by JetStream. */
+  stored: number;
+  /** Chunks acknowledged by JetStream. */
+  storedChunks: number;
+}
+
+interface OpenChunk {
+  id: string;
+  buf: Uint8Array;
+  bytes: number;
+  count: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Earliest deadline of a waiting caller; Infinity when nobody waits. */
+  deadline: number;
+  done: PromiseWithResolvers<PublishOutcome> | undefined;
+}
+
+/** Packs messages into chunks; see the module documentation. */
+export class ChunkPacker implements MessageSink {
+  readonly stats: PackerStats = { chunks: 0, stored: 0, storedChunks: 0 };
+  readonly #publisher: JetStreamPublisher;
+  readonly #o: PackerOptions;
+  readonly #idPrefix = `c${crypto.randomUUID().replaceAll("-", "")}.`;
+  #seq = 0;
+  #open: OpenChunk | undefined;
+  /** A buffer of an earlier chunk whose bytes were copied out; reused by the next. */
+  #spare: Uint8Array | undefined;
+  #inflightBytes = 0;
+  #waiters: (() => void)[] = [];
+
+  constructor(publisher: JetStreamPublisher, o: PackerOptions) {
+    this.#publisher = publisher;
+    this.#o = o;
+  }
+
+  /** The size at which a chunk closes now: the configured one, clamped to the server's limit. */
+  get chunkLimit(): number {
+    return Math.max(1024, Math.min(this.#o.maxBytes, this.#o.serverLimit() - HEADER_ROOM));
+  }
+
+  /** Bytes of closed chunks not yet acknowledged. */
+  get inflightBytes(): number {
+    return this.#inflightBytes;
+  }
+
+  get blocked(): boolean {
+    return this.#inflightBytes >= this.#o.maxInflightBytes || this.#publisher.full;
+  }
+
+  async ready(): Promise<void> {
+    while (this.blocked) {
+      if (this.#publisher.full) await this.#publisher.waitForCapacity();
+      else await new Promise<void>((r) => this.#waiters.push(r));
+    }
+  }
+
+  get stored(): number {
+    return this.stats.stored;
+  }
+
+  send(message: Uint8Array, _msgId: string): void {
+    this.#closeIfFull(this.#add(message));
+  }
+
+  store(message: Uint8Array, _msgId: string, deadline: number): Promise<PublishOutcome> {
+    const c = this.#add(message);
+    if (deadline < c.deadline) c.deadline = deadline;
+    c.done ??= Promise.withResolvers<PublishOutcome>();
+    const promise = c.done.promise;
+    this.#closeIfFull(c);
+    return promise;
+  }
+
+  /**
+   * Stores many messages (one HTTP request's) and resolves with the worst
+   * outcome of the chunks holding them: "ok" only when all are stored.
+   */
+  async storeAll(
+    messages: readonly Uint8Array[],
+    _msgIds: readonly string[],
+    deadline: number,
+  ): Promise<PublishOutcome> {
+    const waits = new Set<Promise<PublishOutcome>>();
+    for (const m of messages) {
+      const c = this.#add(m);
+      if (deadline < c.deadline) c.deadline = deadline;
+      c.done ??= Promise.withResolvers<PublishOutcome>();
+      waits.add(c.done.promise);
+    }
+    if (this.#open !== undefined) this.#closeIfFull(this.#open);
+    const outcomes = await Promise.all(waits);
+    return outcomes.find((o) => o !== "ok") ?? "ok";
+  }
+
+  flush(): void {
+    if (this.#open !== undefined) this.#close(this.#open);
+  }
+
+  /** Appends a message to the open chunk, closing it first when it would not fit. */
+  #add(message: Uint8Array): OpenChunk {
+    const size = framedSize(message.length);
+    let c = this.#open;
+    if (c !== undefined && c.bytes + size > c.buf.length) {
+      this.#close(c);
+      c = undefined;
+    }
+    c ??= this.#start(size);
+    c.bytes = writeFrame(c.buf, c.bytes, message);
+    c.count++;
+    return c;
+  }
+
+  /** Closes a chunk with no room left for even a tiny message: no reason to wait for more. */
+  #closeIfFull(c: OpenChunk): void {
+    if (c.buf.length - c.bytes < 64) this.#close(c);
+  }
+
+  #start(atLeast: number): OpenChunk {
+    const limit = this.chunkLimit;
+    let buf: Uint8Array;
+    if (atLeast > limit) buf = new Uint8Array(atLeast); // one message larger than a chunk
+    else if (this.#spare !== undefined && this.#spare.length === limit) {
+      buf = this.#spare;
+      this.#spare = undefined;
+    } else buf = new Uint8Array(limit);
+    const c: OpenChunk = {
+      id: this.#idPrefix + (this.#seq++).toString(36),
+      buf,
+      bytes: 0,
+      count: 0,
+      timer: undefined,
+      deadline: Infinity,
+      done: undefined,
+    };
+    c.timer = setTimeout(() => {
+      c.timer = undefined;
+      if (this.#open === c) this.#close(c);
+    }, this.#o.lingerMs);
+    this.#open = c;
+    return c;
+  }
+
+  #close(c: OpenChunk): void {
+    if (this.#open !== c) return;
+    this.#open = undefined;
+    if (c.timer !== undefined) clearTimeout(c.timer);
+    let data: Uint8Array;
+    if (c.bytes * 2 < c.buf.length) {
+      // A small chunk (lingered out): copy it, keep the big buffer for the next one.
+      data = c.buf.slice(0, c.bytes);
+      this.#spare = c.buf;
+    } else data = c.buf.subarray(0, c.bytes);
+    const size = data.length;
+    const count = c.count;
+    this.stats.chunks++;
+    this.#inflightBytes += size;
+    const headers: [string, string][] = [
+      [FORMAT_HEADER, HEKA_STREAM_FORMAT],
+      [COUNT_HEADER, String(count)],
+    ];
+    const onStored = () => {
+      this.stats.stored += count;
+      this.stats.storedChunks++;
+    };
+    const done = c.done;
+    if (done === undefined) {
+      this.#publisher.send(data, c.id, {
+        headers,
+        onStored: () => {
+          onStored();
+          this.#release(size);
+        },
+      });
+      return;
+    }
+    const left = Math.max(1, c.deadline - performance.now());
+    this.#publisher.publish(data, c.id, left, { headers, onStored }).then(
+      (outcome) => {
+        this.#release(size);
+        done.resolve(outcome);
+      },
+      () => {
+        this.#release(size);
+        done.resolve("unavailable");
+      },
+    );
+  }
+
+  #release(size: number): void {
+    this.#inflightBytes -= size;
+    if (this.#waiters.length > 0 && this.#inflightBytes < this.#o.maxInflightBytes) {
+      for (const w of this.#waiters.splice(0)) w();
+    }
+  }
+}
