@@ -4,7 +4,8 @@
  * why in headers — before their originals are acked. Nothing is dropped
  * silently.
  *
- * Each dead letter carries `Nats-Msg-Id: dead:<stream>:<seq>`, so storing
+ * Each dead letter carries `Nats-Msg-Id: dead:<stream>:<seq>` (with
+ * `:<index>` for a message of a chunk), so storing
  * the same message twice (a crash between storing and acking) keeps one
  * copy within the stream's duplicate window.
  *
@@ -25,6 +26,8 @@ export const DeadLetterHeaders = {
   Subject: "Lagermeister-Dead-Subject",
   Stream: "Lagermeister-Dead-Stream",
   Sequence: "Lagermeister-Dead-Sequence",
+  /** For a message of a chunk: its position in the chunk (0 = first). */
+  Index: "Lagermeister-Dead-Index",
   /** When it was dead-lettered (RFC 3339). */
   Time: "Lagermeister-Dead-Time",
 } as const;
@@ -39,6 +42,8 @@ export interface DeadLetter {
   subject: string;
   stream: string;
   seq: number;
+  /** Position in its chunk, for a message stored in a chunk. */
+  index?: number;
 }
 
 /** Why messages are dead letters. */
@@ -111,9 +116,11 @@ export class DeadLetterPublisher {
         h.set(DeadLetterHeaders.Stream, item.stream);
         h.set(DeadLetterHeaders.Sequence, String(item.seq));
         h.set(DeadLetterHeaders.Time, time);
+        const index = item.index === undefined ? "" : `:${item.index}`;
+        if (index) h.set(DeadLetterHeaders.Index, String(item.index));
         return this.#js.publish(this.#o.subject, item.data, {
           headers: h,
-          msgID: `dead:${item.stream}:${item.seq}`,
+          msgID: `dead:${item.stream}:${item.seq}${index}`,
           timeout: this.#o.ackTimeoutMs ?? 5000,
         });
       }));

@@ -3,6 +3,10 @@
  * the protobuf bytes by {@link JsonLineWriter}) → {@link Batcher} →
  * {@link BatchPoster} → ack (or dead letter, then ack).
  *
+ * A JetStream message may hold one Heka message or a chunk of many
+ * (see chunk_intake.ts): a chunk's lines are batched one by one and the
+ * chunk is acked once every line from it is delivered or dead-lettered.
+ *
  * A message is acked only after the batch holding it got a 2xx, or after
  * it was stored on the dead-letter subject. While a batch waits (filling,
  * queued, posting, backing off) its messages' ack deadlines are extended
@@ -35,6 +39,7 @@ import {
 } from "./consumer.ts";
 import { type DeadLetter, DeadLetterPublisher, UNDECODABLE } from "./dead_letter.ts";
 import { BatchPoster, type FetchFn, type PostOutcome } from "./poster.ts";
+import { ChunkLine, type Deliverable, holdsChunk, openChunk } from "./chunk_intake.ts";
 import { stubFetch } from "./stub_sink.ts";
 
 /** Messages asked for per pull request. */
@@ -49,7 +54,7 @@ export const STATS_SENDER = "http-output";
 /** Messages handed to the poster or the dead-letter publisher, not yet acked. */
 interface Held {
   id: number;
-  msgs: JsMsg[];
+  msgs: Deliverable[];
   /** `performance.now()` when their ack deadlines were last extended (or the first arrived). */
   touchedAt: number;
 }
@@ -77,8 +82,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function toDeadLetter(m: JsMsg): DeadLetter {
-  return { data: m.data, subject: m.subject, stream: m.info.stream, seq: m.seq };
+function toDeadLetter(m: Deliverable): DeadLetter {
+  const index = m instanceof ChunkLine ? m.index : undefined;
+  return { data: m.data, subject: m.subject, stream: m.info.stream, seq: m.seq, index };
 }
 
 /** What {@link readDelivery} reads off a message. */
@@ -146,7 +152,7 @@ export class Subscriber {
   readonly #writer: JsonLineWriter;
   readonly #delivery: Delivery = { count: 0, seq: 0 };
   readonly #poster: BatchPoster;
-  readonly #batcher: Batcher<JsMsg>;
+  readonly #batcher: Batcher<Deliverable>;
   readonly #held = new Set<Held>();
   readonly #idleWaiters: (() => void)[] = [];
   readonly #deadAbort = new AbortController();
@@ -223,7 +229,7 @@ export class Subscriber {
         if (f.delayMs !== undefined) this.counters.retries.value++;
       },
     });
-    this.#batcher = new Batcher<JsMsg>({
+    this.#batcher = new Batcher<Deliverable>({
       maxItems: cfg.batchSize,
       maxBytes: cfg.batchBytes,
       maxWaitMs: cfg.batchTimeout,
@@ -526,6 +532,10 @@ export class Subscriber {
     readDelivery(m, d);
     if (d.seq > this.#lastSeq) this.#lastSeq = d.seq;
     if (d.count > 1) this.counters.redelivered.value++;
+    if (holdsChunk(m)) {
+      this.#onChunk(m);
+      return;
+    }
     let line: Uint8Array;
     try {
       line = this.#writer.encode(m.data);
@@ -536,7 +546,36 @@ export class Subscriber {
     this.#batcher.addBytes(m, line);
   }
 
-  #onBatch(b: Batch<JsMsg>, reason: FlushReason): void {
+  /** Batches every line of a chunk; undecodable ones become dead letters alone. */
+  #onChunk(m: JsMsg): void {
+    const { lines, skippedBytes } = openChunk(m);
+    if (skippedBytes > 0) {
+      this.counters.undecodable.value++;
+      this.#log.warn("chunk holds bytes that are no Heka frame; skipped", {
+        seq: m.seq,
+        bytes: skippedBytes,
+      });
+    }
+    if (lines.length === 0) {
+      if (skippedBytes > 0) this.#deadLetterUndecodable(m, "chunk holds no Heka frame");
+      else m.ack();
+      return;
+    }
+    this.counters.received.value += lines.length - 1;
+    const writer = this.#writer;
+    for (const l of lines) {
+      let line: Uint8Array;
+      try {
+        line = writer.encode(l.data);
+      } catch (err) {
+        this.#deadLetterUndecodable(l, errorMessage(err));
+        continue;
+      }
+      this.#batcher.addBytes(l, line);
+    }
+  }
+
+  #onBatch(b: Batch<Deliverable>, reason: FlushReason): void {
     const held: Held = { id: ++this.#batchSeq, msgs: b.items, touchedAt: b.firstAt };
     if (this.#openSince === b.firstAt) held.touchedAt = this.#openTouchedAt;
     this.#held.add(held);
@@ -592,7 +631,7 @@ export class Subscriber {
     this.#release(held);
   }
 
-  #deadLetterUndecodable(m: JsMsg, reason: string): void {
+  #deadLetterUndecodable(m: Deliverable, reason: string): void {
     this.counters.undecodable.value++;
     const held: Held = { id: ++this.#batchSeq, msgs: [m], touchedAt: performance.now() };
     this.#held.add(held);
