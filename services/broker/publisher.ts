@@ -17,8 +17,12 @@ import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection } fro
 import type { Subscription } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
 
-/** How a waiting publish ended. */
-export type PublishOutcome = "ok" | "unavailable" | "timeout";
+/**
+ * How a waiting publish ended: stored, broker unavailable or too slow (the
+ * client may retry), or refused for good by the server ("rejected": it will
+ * never be stored; the reason is in {@link JetStreamPublisher.lastRejection}).
+ */
+export type PublishOutcome = "ok" | "unavailable" | "timeout" | "rejected";
 
 /** Options of a {@link JetStreamPublisher}. */
 export interface PublisherOptions {
@@ -51,7 +55,26 @@ export interface PublisherStats {
   errorAcks: number;
   /** Waiting publishes given up by their caller. */
   cancelled: number;
+  /** Publishes the server refused for good (e.g. larger than max_payload); never resent. */
+  rejected: number;
 }
+
+/**
+ * Bytes the headers of one publish take on the wire:
+ * `NATS/1.0\r\nNats-Msg-Id: <id>\r\n\r\n`. The server's `max_payload`
+ * counts headers and data together.
+ */
+export function publishHeaderBytes(msgIdLength: number): number {
+  return "NATS/1.0\r\n".length + "Nats-Msg-Id: ".length + msgIdLength + 4;
+}
+
+/** The message id length of a Heka message (its UUID, formatted). */
+const UUID_ID_LENGTH = 36;
+
+/** JetStream API error codes that no resend can fix (the message itself is refused). */
+const PERMANENT_ERROR_CODES = new Set([
+  10054, // message size exceeds maximum allowed (stream max_msg_size)
+]);
 
 interface InFlight {
   token: string;
@@ -88,7 +111,10 @@ export class JetStreamPublisher {
     resent: 0,
     errorAcks: 0,
     cancelled: 0,
+    rejected: 0,
   };
+  /** Why the last publish was refused for good, and when (ms since epoch); undefined if never. */
+  lastRejection: { reason: string; at: number } | undefined;
   readonly #nc: NatsConnection;
   readonly #subject: string;
   readonly #window: number;
@@ -123,6 +149,16 @@ export class JetStreamPublisher {
     });
     this.#timer = setInterval(() => this.#sweep(), Math.min(250, this.#ackTimeout / 4));
     this.#watchStatus();
+  }
+
+  /**
+   * The largest message (data bytes) the connected server stores with a
+   * `msgIdLength`-character message id: its `max_payload` (from INFO, so
+   * it follows reconnects to servers with other limits) minus our headers.
+   */
+  maxDataBytes(msgIdLength = UUID_ID_LENGTH): number {
+    const max = this.#nc.info?.max_payload ?? 1024 * 1024;
+    return max - publishHeaderBytes(msgIdLength);
   }
 
   /** Publishes in flight (sent, not yet acknowledged). */
@@ -248,6 +284,14 @@ export class JetStreamPublisher {
     try {
       this.#nc.publish(this.#subject, e.data, { reply: this.#prefix + e.token, headers: e.hdrs });
     } catch (err) {
+      if ((err as { code?: string }).code === "MAX_PAYLOAD_EXCEEDED") {
+        this.#reject(
+          e,
+          `message of ${e.data.length} bytes exceeds the server's max_payload ` +
+            `(${this.#nc.info?.max_payload} bytes with headers)`,
+        );
+        return;
+      }
       // Closed or draining connection: keep it, the sweep resends it.
       e.retryAt = e.sentAt + 1000;
       this.#log.debug("publish failed, will resend", { error: errorMessage(err) });
@@ -265,10 +309,17 @@ export class JetStreamPublisher {
     }
     if (data[0] === ERROR_PREFIX[0] && data[1] === ERROR_PREFIX[1] && data[2] === ERROR_PREFIX[2]) {
       let reason = "JetStream error";
+      let code = 0;
       try {
-        reason = JSON.parse(new TextDecoder().decode(data)).error?.description ?? reason;
+        const error = JSON.parse(new TextDecoder().decode(data)).error;
+        reason = error?.description ?? reason;
+        code = Number(error?.err_code ?? 0);
       } catch {
         // keep the generic reason
+      }
+      if (PERMANENT_ERROR_CODES.has(code)) {
+        this.#reject(e, `JetStream refused the message: ${reason}`);
+        return;
       }
       this.#failed(e, reason, /stream not found|no stream/i.test(reason));
       return;
@@ -291,6 +342,15 @@ export class JetStreamPublisher {
         this.#log.warn("could not re-create the stream", { error: errorMessage(err) })
       );
     }
+  }
+
+  /** The server will never take this message: count it, say so, stop resending. */
+  #reject(e: InFlight, reason: string): void {
+    this.#remove(e);
+    this.stats.rejected++;
+    this.lastRejection = { reason, at: Date.now() };
+    this.#log.error("publish refused by the server; not resending", { reason });
+    e.settle?.("rejected");
   }
 
   #remove(e: InFlight): void {
@@ -355,6 +415,7 @@ export class JetStreamPublisher {
           }
         } else if (s.type === "reconnect") {
           this.#connected = true;
+          this.#log.info("publishing to server", { maxMessageBytes: this.maxDataBytes() });
           // Whatever was sent on the lost connection may never be acked: resend it all.
           for (const e of this.#inflight.values()) {
             this.stats.resent++;

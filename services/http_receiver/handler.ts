@@ -64,6 +64,13 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
       m.invalid.value++;
       return error(400, "empty body: POST one protobuf Heka message");
     }
+    if (m.refuseTooLarge(body.bytes.length)) {
+      return error(
+        413,
+        `message of ${body.bytes.length} bytes is larger than the NATS server stores ` +
+          `(${o.publisher.maxDataBytes()} bytes: its max_payload minus headers)`,
+      );
+    }
     const v = o.gate.inspect(body.bytes);
     if (v.kind === "invalid") {
       m.invalid.value++;
@@ -76,6 +83,13 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
     m.accepted.value++;
     const outcome = await o.publisher.publish(body.bytes, v.msgId, o.requestTimeoutMs);
     if (outcome === "ok") return Response.json({ status: "ok", uuid: v.msgId });
+    if (outcome === "rejected") {
+      m.refused.value++;
+      return error(
+        413,
+        `the NATS server refused the message: ${o.publisher.lastRejection?.reason ?? "too large"}`,
+      );
+    }
     m.unavailable.value++;
     return error(
       503,

@@ -36,6 +36,7 @@ import {
 import { type DeadLetter, DeadLetterPublisher, UNDECODABLE } from "./dead_letter.ts";
 import { BatchPoster, type FetchFn, type PostOutcome } from "./poster.ts";
 import { stubFetch } from "./stub_sink.ts";
+import { hostPort } from "../runtime/ready.ts";
 
 /** Messages asked for per pull request. */
 export const PULL_BATCH = 1000;
@@ -234,6 +235,11 @@ export class Subscriber {
   /** The remote URL as it may be printed. */
   get remote(): string {
     return this.#s.remoteUrl === undefined ? "stub" : this.#poster.redactedUrl;
+  }
+
+  /** `host:port` of the stats endpoint, when it serves. */
+  get statsAddress(): string | undefined {
+    return this.#statsServer ? hostPort(this.#statsServer.addr) : undefined;
   }
 
   /** The consumer's name once consuming. */

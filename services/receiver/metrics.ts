@@ -25,6 +25,8 @@ export class ReceiverMetrics {
   readonly refused: Counter;
   /** Answers "broker unavailable" (HTTP 503). */
   readonly unavailable: Counter;
+  /** Refused because the NATS server cannot store a message that large (also in `refused`). */
+  readonly tooLarge: Counter;
 
   constructor(program: string, readonly publisher: JetStreamPublisher) {
     const r = new MetricsRegistry(`lagermeister_${program}`);
@@ -35,10 +37,19 @@ export class ReceiverMetrics {
     this.filtered = r.counter("filtered", "messages not matching the match spec");
     this.refused = r.counter("refused", "messages refused: signature or size");
     this.unavailable = r.counter("unavailable", "requests answered 503: broker unavailable");
+    this.tooLarge = r.counter(
+      "too_large",
+      "messages refused: larger than the NATS server's max_payload allows",
+    );
     const s = publisher.stats;
     r.gauge("stored_total", "messages acknowledged by JetStream", () => s.acked);
     r.gauge("duplicates_total", "acks saying the message was already stored", () => s.duplicates);
     r.gauge("resent_total", "publishes sent again", () => s.resent);
+    r.gauge(
+      "rejected_total",
+      "publishes the server refused for good (never stored, never resent)",
+      () => s.rejected,
+    );
     r.gauge("inflight", "publishes awaiting a JetStream ack", () => publisher.inflight);
     r.gauge(
       "broker_available",
@@ -63,8 +74,30 @@ export class ReceiverMetrics {
     ];
   }
 
-  /** Health as JSON: ok while the broker is available. */
+  /**
+   * Health as JSON: ok while the broker is available; the largest message
+   * the server stores now, and the last publish it refused for good.
+   */
   health(): { ok: boolean } & Record<string, unknown> {
-    return { ok: this.publisher.available, ...this.registry.snapshot() };
+    const rejection = this.publisher.lastRejection;
+    return {
+      ok: this.publisher.available,
+      maxMessageBytes: this.publisher.maxDataBytes(),
+      ...(rejection
+        ? { lastRejection: { reason: rejection.reason, at: new Date(rejection.at).toISOString() } }
+        : {}),
+      ...this.registry.snapshot(),
+    };
+  }
+
+  /**
+   * Whether a message of `bytes` is too large for the NATS server; counts it
+   * (refused, too large) if so. Checked before a message counts as accepted.
+   */
+  refuseTooLarge(bytes: number): boolean {
+    if (bytes <= this.publisher.maxDataBytes()) return false;
+    this.refused.value++;
+    this.tooLarge.value++;
+    return true;
   }
 }

@@ -10,6 +10,7 @@ import { StreamStats } from "../broker/mod.ts";
 import { MatcherSyntaxError } from "../heka/matcher/mod.ts";
 import { errorMessage, Logger, type LogLevel } from "../log/mod.ts";
 import { type MetricSource, serveStats, StatsReporter } from "../metrics/mod.ts";
+import { announceReady, hostPort } from "../runtime/ready.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
 import { MessageGate } from "./gate.ts";
 import { ReceiverMetrics } from "./metrics.ts";
@@ -18,6 +19,8 @@ import { closeStore, openStore, type Store, type StoreConfig } from "./store.ts"
 /** The config every receiver has (from `receiverVars`). */
 export interface ReceiverConfig extends StoreConfig {
   matchSpec: string;
+  /** `*_MAX_MESSAGE_SIZE`: the largest message the receiver reads. */
+  maxMessageSize: number;
   statsAddress: BindAddress | undefined;
   loggingLevel: LogLevel;
 }
@@ -64,6 +67,7 @@ export async function openReceiver(
     console.error(`${id.program}: cannot start: ${errorMessage(err)}`);
     Deno.exit(1);
   });
+  warnIfAboveServerLimit(id, cfg, store, log);
   return {
     log,
     gate,
@@ -73,8 +77,31 @@ export async function openReceiver(
   };
 }
 
+/**
+ * A configured maximum above what the NATS server stores is allowed (the
+ * server's limit may differ after a reconnect, and messages above it are
+ * refused one by one, counted as too large), but said once at start.
+ */
+function warnIfAboveServerLimit(
+  id: ReceiverIdentity,
+  cfg: ReceiverConfig,
+  store: Store,
+  log: Logger,
+): void {
+  const limit = store.publisher.maxDataBytes();
+  if (cfg.maxMessageSize <= limit) return;
+  log.warn(`${id.prefix}MAX_MESSAGE_SIZE is above what the NATS server stores`, {
+    maxMessageSize: cfg.maxMessageSize,
+    serverLimit: limit,
+    maxPayload: store.nc.info?.max_payload ?? 0,
+    larger: "refused and counted as too_large (HTTP 413)",
+  });
+}
+
 /** What {@link serveReceiver} needs of the transport. */
 export interface TransportHooks {
+  /** Where clients connect (`host:port`), for the readiness line. */
+  listen: string;
   /** More MetricEvents (e.g. Connections). */
   sources?: MetricSource[];
   /** More `/health` fields. */
@@ -105,9 +132,13 @@ export function serveReceiver(
       address: cfg.statsAddress,
       registry: metrics.registry,
       health,
-      onListen: (a) => log.info("stats listening", { address: `${a.hostname}:${a.port}` }),
+      onListen: (a) => log.info("stats listening", { address: hostPort(a) }),
     })
     : undefined;
+  announceReady(id.program, {
+    listen: transport.listen,
+    stats: stats ? hostPort(stats.addr) : undefined,
+  });
   onShutdown(log, async () => {
     await transport.close();
     reporter.stop();
