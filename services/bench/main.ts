@@ -25,6 +25,7 @@ import {
   Scope,
 } from "./scenarios.ts";
 import { renderRatesSvg } from "./svg.ts";
+import { requireNatsServer } from "../runtime/nats_server_bin.ts";
 
 const USAGE = `bench — Lagermeister's throughput and latency benchmark
 
@@ -187,13 +188,15 @@ try {
   await Deno.remove(work, { recursive: true }).catch(() => {});
 }
 
+const natsBin = await requireNatsServer();
 console.log("");
+console.log(`nats-server ${natsBin.version} (${natsBin.path})`);
 console.log(formatTable(results));
 const file = await writeResults(outDir, {
   started: started.toISOString(),
   mode: scale.name,
   deno: Deno.version.deno,
-  natsServer: "nats-server",
+  natsServer: `${natsBin.path} ${natsBin.version}`,
   cpus: navigator.hardwareConcurrency,
   loadAverage,
 }, results);

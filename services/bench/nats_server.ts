@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { requireNatsServer } from "../runtime/nats_server_bin.ts";
 
 /** A free TCP port on loopback. */
 export function freePort(): number {
@@ -11,17 +12,6 @@ export function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-function natsServerPath(): string {
-  for (const p of ["/usr/sbin/nats-server", "/usr/local/bin/nats-server", "/usr/bin/nats-server"]) {
-    try {
-      if (Deno.statSync(p).isFile) return p;
-    } catch {
-      // not there
-    }
-  }
-  return "nats-server";
 }
 
 /** A running nats-server with JetStream. */
@@ -43,7 +33,7 @@ export class BenchNatsServer {
     const storeDir = await Deno.makeTempDir({ prefix: "lm-bench-nats-" });
     const port = freePort();
     const monitorPort = freePort();
-    const child = new Deno.Command(natsServerPath(), {
+    const child = new Deno.Command((await requireNatsServer()).path, {
       args: [
         "-js",
         "-a",

@@ -243,7 +243,7 @@ async function startReceiver(
       env: { ...receiverEnv(ctx, "RCVR_", port, `bench-${scenario}`), ...o.env },
       underTest: true,
     });
-  await child.waitFor(/msg=listening/);
+  await child.event("ready");
   return { child, port };
 }
 
@@ -599,7 +599,7 @@ const endToEnd: Scenario = {
         underTest: true,
       },
     );
-    await sub.waitFor(/msg=consuming/);
+    await sub.event("ready");
     const rcvSampler = scope.sample(rcv.child.pid);
     const subSampler = scope.sample(sub.pid);
     const cpu0 = rcvSampler.cpuSeconds() + subSampler.cpuSeconds();

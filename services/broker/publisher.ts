@@ -17,15 +17,23 @@ import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection } fro
 import type { Subscription } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
 
-/** How a waiting publish ended. */
-export type PublishOutcome = "ok" | "unavailable" | "timeout";
+/**
+ * How a waiting publish ended: stored, broker unavailable or too slow (the
+ * client may retry), or refused for good by the server ("rejected": it will
+ * never be stored; the reason is in {@link JetStreamPublisher.lastRejection}).
+ */
+export type PublishOutcome = "ok" | "unavailable" | "timeout" | "rejected";
 
-/** More of a publish: headers besides `Nats-Msg-Id`, and who to tell when it is stored. */
+/** More of a publish: headers besides `Nats-Msg-Id`, and who to tell when it is settled. */
 export interface PublishExtras {
   /** Headers stored with the message. */
   headers?: readonly (readonly [string, string])[];
-  /** Called once when JetStream acknowledged the message (never when given up). */
-  onStored?: () => void;
+  /**
+   * Called once: "ok" when JetStream acknowledged the message, "rejected"
+   * when the server refused it for good. Not called when a waiting caller
+   * gave it up (see {@link JetStreamPublisher.publish}).
+   */
+  onSettled?: (outcome: "ok" | "rejected") => void;
 }
 
 /** Options of a {@link JetStreamPublisher}. */
@@ -59,7 +67,26 @@ export interface PublisherStats {
   errorAcks: number;
   /** Waiting publishes given up by their caller. */
   cancelled: number;
+  /** Publishes the server refused for good (e.g. larger than max_payload); never resent. */
+  rejected: number;
 }
+
+/**
+ * Bytes the headers of one publish take on the wire:
+ * `NATS/1.0\r\nNats-Msg-Id: <id>\r\n\r\n`. The server's `max_payload`
+ * counts headers and data together.
+ */
+export function publishHeaderBytes(msgIdLength: number): number {
+  return "NATS/1.0\r\n".length + "Nats-Msg-Id: ".length + msgIdLength + 4;
+}
+
+/** The message id length of a Heka message (its UUID, formatted). */
+const UUID_ID_LENGTH = 36;
+
+/** JetStream API error codes that no resend can fix (the message itself is refused). */
+const PERMANENT_ERROR_CODES = new Set([
+  10054, // message size exceeds maximum allowed (stream max_msg_size)
+]);
 
 interface InFlight {
   token: string;
@@ -72,7 +99,7 @@ interface InFlight {
   /** When a waiting caller gives up (answered "timeout"); 0 = never. */
   giveUpAt: number;
   settle: ((o: PublishOutcome) => void) | undefined;
-  onStored: (() => void) | undefined;
+  onSettled: PublishExtras["onSettled"];
 }
 
 const ERROR_PREFIX = [0x7b, 0x22, 0x65]; // `{"e` of `{"error":…}`
@@ -97,7 +124,10 @@ export class JetStreamPublisher {
     resent: 0,
     errorAcks: 0,
     cancelled: 0,
+    rejected: 0,
   };
+  /** Why the last publish was refused for good, and when (ms since epoch); undefined if never. */
+  lastRejection: { reason: string; at: number } | undefined;
   readonly #nc: NatsConnection;
   readonly #subject: string;
   readonly #window: number;
@@ -132,6 +162,16 @@ export class JetStreamPublisher {
     });
     this.#timer = setInterval(() => this.#sweep(), Math.min(250, this.#ackTimeout / 4));
     this.#watchStatus();
+  }
+
+  /**
+   * The largest message (data bytes) the connected server stores with a
+   * `msgIdLength`-character message id: its `max_payload` (from INFO, so
+   * it follows reconnects to servers with other limits) minus our headers.
+   */
+  maxDataBytes(msgIdLength = UUID_ID_LENGTH): number {
+    const max = this.#nc.info?.max_payload ?? 1024 * 1024;
+    return max - publishHeaderBytes(msgIdLength);
   }
 
   /** Publishes in flight (sent, not yet acknowledged). */
@@ -242,7 +282,7 @@ export class JetStreamPublisher {
       retryAt: 0,
       giveUpAt: 0,
       settle,
-      onStored: extras?.onStored,
+      onSettled: extras?.onSettled,
     };
     this.#inflight.set(token, e);
     this.stats.published++;
@@ -265,6 +305,14 @@ export class JetStreamPublisher {
     try {
       this.#nc.publish(this.#subject, e.data, { reply: this.#prefix + e.token, headers: e.hdrs });
     } catch (err) {
+      if ((err as { code?: string }).code === "MAX_PAYLOAD_EXCEEDED") {
+        this.#reject(
+          e,
+          `message of ${e.data.length} bytes exceeds the server's max_payload ` +
+            `(${this.#nc.info?.max_payload} bytes with headers)`,
+        );
+        return;
+      }
       // Closed or draining connection: keep it, the sweep resends it.
       e.retryAt = e.sentAt + 1000;
       this.#log.debug("publish failed, will resend", { error: errorMessage(err) });
@@ -282,10 +330,17 @@ export class JetStreamPublisher {
     }
     if (data[0] === ERROR_PREFIX[0] && data[1] === ERROR_PREFIX[1] && data[2] === ERROR_PREFIX[2]) {
       let reason = "JetStream error";
+      let code = 0;
       try {
-        reason = JSON.parse(new TextDecoder().decode(data)).error?.description ?? reason;
+        const error = JSON.parse(new TextDecoder().decode(data)).error;
+        reason = error?.description ?? reason;
+        code = Number(error?.err_code ?? 0);
       } catch {
         // keep the generic reason
+      }
+      if (PERMANENT_ERROR_CODES.has(code)) {
+        this.#reject(e, `JetStream refused the message: ${reason}`);
+        return;
       }
       this.#failed(e, reason, /stream not found|no stream/i.test(reason));
       return;
@@ -294,7 +349,7 @@ export class JetStreamPublisher {
     this.stats.acked++;
     this.#failing = false;
     this.#remove(e);
-    e.onStored?.();
+    e.onSettled?.("ok");
     e.settle?.("ok");
   }
 
@@ -309,6 +364,16 @@ export class JetStreamPublisher {
         this.#log.warn("could not re-create the stream", { error: errorMessage(err) })
       );
     }
+  }
+
+  /** The server will never take this message: count it, say so, stop resending. */
+  #reject(e: InFlight, reason: string): void {
+    this.#remove(e);
+    this.stats.rejected++;
+    this.lastRejection = { reason, at: Date.now() };
+    this.#log.error("publish refused by the server; not resending", { reason });
+    e.onSettled?.("rejected");
+    e.settle?.("rejected");
   }
 
   #remove(e: InFlight): void {
@@ -373,6 +438,7 @@ export class JetStreamPublisher {
           }
         } else if (s.type === "reconnect") {
           this.#connected = true;
+          this.#log.info("publishing to server", { maxMessageBytes: this.maxDataBytes() });
           // Whatever was sent on the lost connection may never be acked: resend it all.
           for (const e of this.#inflight.values()) {
             this.stats.resent++;

@@ -38,7 +38,18 @@ function error(status: number, message: string, headers?: HeadersInit): Response
 const RETRY_AFTER = { "retry-after": "1" };
 const CLOSE = { connection: "close" };
 
-function notStored(m: ReceiverMetrics, outcome: PublishOutcome): Response {
+function notStored(
+  m: ReceiverMetrics,
+  outcome: PublishOutcome,
+  publisher: JetStreamPublisher,
+): Response {
+  if (outcome === "rejected") {
+    m.refused.value++;
+    return error(
+      413,
+      `the NATS server refused the message: ${publisher.lastRejection?.reason ?? "too large"}`,
+    );
+  }
   m.unavailable.value++;
   return error(
     503,
@@ -99,6 +110,13 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
       m.invalid.value++;
       return error(400, "empty body: POST one protobuf Heka message");
     }
+    if (m.refuseTooLarge(body.bytes.length)) {
+      return error(
+        413,
+        `message of ${body.bytes.length} bytes is larger than the NATS server stores ` +
+          `(${o.sink.maxMessageBytes()} bytes: its max_payload minus headers)`,
+      );
+    }
     const v = o.gate.inspect(body.bytes);
     if (v.kind === "invalid") {
       m.invalid.value++;
@@ -111,7 +129,7 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
     m.accepted.value++;
     const outcome = await o.sink.store(body.bytes, v.msgId, deadline);
     if (outcome === "ok") return Response.json({ status: "ok", uuid: v.msgId });
-    return notStored(m, outcome);
+    return notStored(m, outcome, o.publisher);
   };
 }
 
@@ -164,7 +182,7 @@ async function storeStream(
   if (accepted.length > 0) {
     m.accepted.value += accepted.length;
     const outcome = await o.sink.storeAll(accepted, ids, deadline);
-    if (outcome !== "ok") return notStored(m, outcome);
+    if (outcome !== "ok") return notStored(m, outcome, o.publisher);
   }
   return Response.json({ status: "ok", stored: accepted.length, filtered, refused, reasons });
 }

@@ -7,6 +7,7 @@ import { loadConfig } from "../config/mod.ts";
 import { openReceiver, type ReceiverIdentity, serveReceiver } from "../receiver/mod.ts";
 import { httpReceiverInfo, httpReceiverSpec } from "./config.ts";
 import { createHandler } from "./handler.ts";
+import { hostPort } from "../runtime/ready.ts";
 
 const id: ReceiverIdentity = { program: "http_receiver", sender: "http-receiver", prefix: "RCVR_" };
 const cfg = loadConfig(httpReceiverInfo, httpReceiverSpec);
@@ -32,6 +33,7 @@ const server = Deno.serve(
 );
 
 serveReceiver(id, cfg, parts, {
+  listen: hostPort(server.addr),
   // Finishes requests in flight (each waits for its ack), refuses new ones;
   // a client that never finishes its request cannot hold the shutdown.
   close: () => Promise.race([server.shutdown(), new Promise<void>((r) => setTimeout(r, 10_000))]),

@@ -6,6 +6,7 @@
  */
 import { ConfigError, describeConfig, loadConfig } from "../config/mod.ts";
 import { errorMessage, Logger } from "../log/mod.ts";
+import { announceReady } from "../runtime/ready.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
 import {
   resolveSettings,
@@ -42,6 +43,11 @@ if (import.meta.main) {
   onShutdown(log, () => sub.stop());
   try {
     await sub.start();
+    announceReady("http_subscriber", {
+      consumer: sub.consumerName,
+      stats: sub.statsAddress,
+      remote: sub.remote,
+    });
   } catch (err) {
     log.error("cannot start", { error: errorMessage(err) });
     await sub.stop().catch(() => {});

@@ -41,6 +41,7 @@ import { type DeadLetter, DeadLetterPublisher, UNDECODABLE } from "./dead_letter
 import { BatchPoster, type FetchFn, type PostOutcome } from "./poster.ts";
 import { ChunkLine, type Deliverable, holdsChunk, openChunk } from "./chunk_intake.ts";
 import { stubFetch } from "./stub_sink.ts";
+import { hostPort } from "../runtime/ready.ts";
 
 /** Messages asked for per pull request. */
 export const PULL_BATCH = 1000;
@@ -240,6 +241,11 @@ export class Subscriber {
   /** The remote URL as it may be printed. */
   get remote(): string {
     return this.#s.remoteUrl === undefined ? "stub" : this.#poster.redactedUrl;
+  }
+
+  /** `host:port` of the stats endpoint, when it serves. */
+  get statsAddress(): string | undefined {
+    return this.#statsServer ? hostPort(this.#statsServer.addr) : undefined;
   }
 
   /** The consumer's name once consuming. */

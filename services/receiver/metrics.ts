@@ -26,6 +26,8 @@ export class ReceiverMetrics {
   readonly refused: Counter;
   /** Answers "broker unavailable" (HTTP 503). */
   readonly unavailable: Counter;
+  /** Refused because the NATS server cannot store a message that large (also in `refused`). */
+  readonly tooLarge: Counter;
 
   /**
    * @param sink what counts stored log messages; without one, the
@@ -44,11 +46,20 @@ export class ReceiverMetrics {
     this.filtered = r.counter("filtered", "messages not matching the match spec");
     this.refused = r.counter("refused", "messages refused: signature or size");
     this.unavailable = r.counter("unavailable", "requests answered 503: broker unavailable");
+    this.tooLarge = r.counter(
+      "too_large",
+      "messages refused: larger than the NATS server's max_payload allows",
+    );
     const s = publisher.stats;
     r.gauge("stored_total", "log messages acknowledged by JetStream", () => this.storedMessages);
     r.gauge("publishes_acked_total", "JetStream messages (chunks) acknowledged", () => s.acked);
     r.gauge("duplicates_total", "acks saying the message was already stored", () => s.duplicates);
     r.gauge("resent_total", "publishes sent again", () => s.resent);
+    r.gauge(
+      "rejected_total",
+      "publishes the server refused for good (never stored, never resent)",
+      () => s.rejected,
+    );
     r.gauge("inflight", "publishes awaiting a JetStream ack", () => publisher.inflight);
     r.gauge(
       "broker_available",
@@ -73,13 +84,40 @@ export class ReceiverMetrics {
     ];
   }
 
+  /** The largest message the server stores now (in a chunk of its own when packing). */
+  maxMessageBytes(): number {
+    return this.sink?.maxMessageBytes() ?? this.publisher.maxDataBytes();
+  }
+
   /** Log messages acknowledged by JetStream (not chunks). */
   get storedMessages(): number {
     return this.sink ? this.sink.stored : this.publisher.stats.acked;
   }
 
-  /** Health as JSON: ok while the broker is available. */
+  /**
+   * Health as JSON: ok while the broker is available; the largest message
+   * the server stores now, and the last publish it refused for good.
+   */
   health(): { ok: boolean } & Record<string, unknown> {
-    return { ok: this.publisher.available, ...this.registry.snapshot() };
+    const rejection = this.publisher.lastRejection;
+    return {
+      ok: this.publisher.available,
+      maxMessageBytes: this.maxMessageBytes(),
+      ...(rejection
+        ? { lastRejection: { reason: rejection.reason, at: new Date(rejection.at).toISOString() } }
+        : {}),
+      ...this.registry.snapshot(),
+    };
+  }
+
+  /**
+   * Whether a message of `bytes` is too large for the NATS server; counts it
+   * (refused, too large) if so. Checked before a message counts as accepted.
+   */
+  refuseTooLarge(bytes: number): boolean {
+    if (bytes <= this.maxMessageBytes()) return false;
+    this.refused.value++;
+    this.tooLarge.value++;
+    return true;
   }
 }

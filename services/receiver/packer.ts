@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { type JetStreamPublisher, type PublishOutcome } from "../broker/mod.ts";
+import { type JetStreamPublisher, publishHeaderBytes, type PublishOutcome } from "../broker/mod.ts";
 import {
   COUNT_HEADER,
   FORMAT_HEADER,
@@ -26,8 +26,15 @@ import {
 } from "../heka/chunk.ts";
 import type { MessageSink } from "./sink.ts";
 
-/** Room left in a JetStream message for its headers (`Nats-Msg-Id`, `Lm-*`). */
+/** Room left in a JetStream message for its headers (`Nats-Msg-Id`, `Lm-*`): generous. */
 export const HEADER_ROOM = 512;
+
+/** Longest chunk id (`c`, 32 hex digits, `.`, a base-36 counter), with room to spare. */
+const CHUNK_ID_LENGTH = 48;
+/** `Lm-Format: heka-stream\r\n` and `Lm-Count: <up to 10 digits>\r\n`. */
+const LM_HEADER_BYTES = 24 + 22;
+/** Framing of one message in a chunk at most: 0x1E, length, tag, 5-byte varint, 0x1F. */
+const MAX_FRAMING = 9;
 
 /** Options of a {@link ChunkPacker}. */
 export interface PackerOptions {
@@ -49,6 +56,8 @@ export interface PackerStats {
   stored: number;
   /** Chunks acknowledged by JetStream. */
   storedChunks: number;
+  /** Log messages in chunks the server refused for good (see the publisher's `rejected`). */
+  rejected: number;
 }
 
 interface OpenChunk {
@@ -64,7 +73,7 @@ interface OpenChunk {
 
 /** Packs messages into chunks; see the module documentation. */
 export class ChunkPacker implements MessageSink {
-  readonly stats: PackerStats = { chunks: 0, stored: 0, storedChunks: 0 };
+  readonly stats: PackerStats = { chunks: 0, stored: 0, storedChunks: 0, rejected: 0 };
   readonly #publisher: JetStreamPublisher;
   readonly #o: PackerOptions;
   readonly #idPrefix = `c${crypto.randomUUID().replaceAll("-", "")}.`;
@@ -83,6 +92,12 @@ export class ChunkPacker implements MessageSink {
   /** The size at which a chunk closes now: the configured one, clamped to the server's limit. */
   get chunkLimit(): number {
     return Math.max(1024, Math.min(this.#o.maxBytes, this.#o.serverLimit() - HEADER_ROOM));
+  }
+
+  /** The largest message a chunk of its own can carry to the server now. */
+  maxMessageBytes(): number {
+    return this.#o.serverLimit() - publishHeaderBytes(CHUNK_ID_LENGTH) - LM_HEADER_BYTES -
+      MAX_FRAMING;
   }
 
   /** Bytes of closed chunks not yet acknowledged. */
@@ -205,23 +220,25 @@ export class ChunkPacker implements MessageSink {
       [FORMAT_HEADER, HEKA_STREAM_FORMAT],
       [COUNT_HEADER, String(count)],
     ];
-    const onStored = () => {
-      this.stats.stored += count;
-      this.stats.storedChunks++;
+    const onSettled = (outcome: "ok" | "rejected") => {
+      if (outcome === "ok") {
+        this.stats.stored += count;
+        this.stats.storedChunks++;
+      } else this.stats.rejected += count;
     };
     const done = c.done;
     if (done === undefined) {
       this.#publisher.send(data, c.id, {
         headers,
-        onStored: () => {
-          onStored();
+        onSettled: (outcome) => {
+          onSettled(outcome);
           this.#release(size);
         },
       });
       return;
     }
     const left = Math.max(1, c.deadline - performance.now());
-    this.#publisher.publish(data, c.id, left, { headers, onStored }).then(
+    this.#publisher.publish(data, c.id, left, { headers, onSettled }).then(
       (outcome) => {
         this.#release(size);
         done.resolve(outcome);

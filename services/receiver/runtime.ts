@@ -10,6 +10,7 @@ import { serverMaxPayload, StreamStats } from "../broker/mod.ts";
 import { MatcherSyntaxError } from "../heka/matcher/mod.ts";
 import { errorMessage, Logger, type LogLevel } from "../log/mod.ts";
 import { type MetricSource, serveStats, StatsReporter } from "../metrics/mod.ts";
+import { announceReady, hostPort } from "../runtime/ready.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
 import { MessageGate } from "./gate.ts";
 import { ReceiverMetrics } from "./metrics.ts";
@@ -20,6 +21,8 @@ import { type MessageSink, PerMessageSink } from "./sink.ts";
 /** The config every receiver has (from `receiverVars`). */
 export interface ReceiverConfig extends StoreConfig {
   matchSpec: string;
+  /** `*_MAX_MESSAGE_SIZE`: the largest message the receiver reads. */
+  maxMessageSize: number;
   statsAddress: BindAddress | undefined;
   loggingLevel: LogLevel;
   /** Store chunks (default) or one JetStream message per log message. */
@@ -78,7 +81,9 @@ export async function openReceiver(
       maxBytes: cfg.packBytes,
       lingerMs: cfg.packLinger,
       maxInflightBytes: cfg.packInflightBytes,
-      serverLimit: () => serverMaxPayload(store.nc),
+      // A chunk must fit the server's max_payload and the stream's max_msg_size.
+      serverLimit: () =>
+        Math.min(serverMaxPayload(store.nc), store.streamMaxMsgSize || Number.MAX_SAFE_INTEGER),
     })
     : new PerMessageSink(store.publisher);
   if (sink instanceof ChunkPacker) {
@@ -88,6 +93,7 @@ export async function openReceiver(
       server_max_payload: serverMaxPayload(store.nc),
     });
   }
+  warnIfAboveServerLimit(id, cfg, store, sink, log);
   return {
     log,
     gate,
@@ -98,8 +104,32 @@ export async function openReceiver(
   };
 }
 
+/**
+ * A configured maximum above what the NATS server stores is allowed (the
+ * server's limit may differ after a reconnect, and messages above it are
+ * refused one by one, counted as too large), but said once at start.
+ */
+function warnIfAboveServerLimit(
+  id: ReceiverIdentity,
+  cfg: ReceiverConfig,
+  store: Store,
+  sink: MessageSink,
+  log: Logger,
+): void {
+  const limit = sink.maxMessageBytes();
+  if (cfg.maxMessageSize <= limit) return;
+  log.warn(`${id.prefix}MAX_MESSAGE_SIZE is above what the NATS server stores`, {
+    maxMessageSize: cfg.maxMessageSize,
+    serverLimit: limit,
+    maxPayload: store.nc.info?.max_payload ?? 0,
+    larger: "refused and counted as too_large (HTTP 413)",
+  });
+}
+
 /** What {@link serveReceiver} needs of the transport. */
 export interface TransportHooks {
+  /** Where clients connect (`host:port`), for the readiness line. */
+  listen: string;
   /** More MetricEvents (e.g. Connections). */
   sources?: MetricSource[];
   /** More `/health` fields. */
@@ -130,9 +160,13 @@ export function serveReceiver(
       address: cfg.statsAddress,
       registry: metrics.registry,
       health,
-      onListen: (a) => log.info("stats listening", { address: `${a.hostname}:${a.port}` }),
+      onListen: (a) => log.info("stats listening", { address: hostPort(a) }),
     })
     : undefined;
+  announceReady(id.program, {
+    listen: transport.listen,
+    stats: stats ? hostPort(stats.addr) : undefined,
+  });
   onShutdown(log, async () => {
     await transport.close();
     parts.sink.flush();

@@ -36,6 +36,8 @@ export interface MessageSink {
   flush(): void;
   /** Log messages acknowledged by JetStream. */
   readonly stored: number;
+  /** The largest message the NATS server can store this way now. */
+  maxMessageBytes(): number;
 }
 
 /** Today's format: one JetStream message per log message, `Nats-Msg-Id` = its uuid. */
@@ -71,5 +73,9 @@ export class PerMessageSink implements MessageSink {
 
   get stored(): number {
     return this.publisher.stats.acked;
+  }
+
+  maxMessageBytes(): number {
+    return this.publisher.maxDataBytes();
   }
 }

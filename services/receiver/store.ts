@@ -29,6 +29,8 @@ export interface StoreConfig extends BrokerConfig {
 export interface Store {
   nc: NatsConnection;
   publisher: JetStreamPublisher;
+  /** The stream's `max_msg_size` when the store was opened (headers count); 0 = no limit. */
+  streamMaxMsgSize: number;
 }
 
 /**
@@ -43,9 +45,11 @@ export async function openStore(cfg: StoreConfig, log: Logger): Promise<Store> {
     duplicateWindowMs: cfg.duplicateWindow,
     replicas: cfg.replicas,
   };
+  let streamMaxMsgSize = 0;
   for (let attempt = 1;; attempt++) {
     try {
-      await ensureStream(nc, spec, log);
+      const info = await ensureStream(nc, spec, log);
+      streamMaxMsgSize = Math.max(0, info.config.max_msg_size ?? 0);
       break;
     } catch (err) {
       if (attempt === 1 || attempt % 10 === 0) {
@@ -66,7 +70,7 @@ export async function openStore(cfg: StoreConfig, log: Logger): Promise<Store> {
       await ensureStream(nc, spec, log);
     },
   });
-  return { nc, publisher };
+  return { nc, publisher, streamMaxMsgSize };
 }
 
 /** Drains the publisher (bounded), then the connection. Returns whether every publish was acked. */

@@ -43,13 +43,15 @@ if (!natsUrl) {
       fail(
         "nats-server is not installed. Install it with `sudo apt-get install nats-server` " +
           "(Debian/Ubuntu) or from https://github.com/nats-io/nats-server/releases, " +
-          "or run `bash .ci/dev start`, which installs it; or set NATS_URL to a running server.",
+          "or run `bash .ci/dev start`, which installs it; set NATS_SERVER_BIN to its path; " +
+          "or set NATS_URL to a running server.",
       );
     }
     await Deno.mkdir(`${dataDir}/nats`, { recursive: true });
+    log.info("starting nats-server", { path: bin.path, version: bin.version });
     supervisor.start({
       name: "nats-server",
-      command: bin,
+      command: bin.path,
       args: ["-js", "-a", "127.0.0.1", "-p", String(cfg.natsPort), "-sd", `${dataDir}/nats`],
       env: {},
     });

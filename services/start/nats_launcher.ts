@@ -3,23 +3,7 @@
  *
  * @module
  */
-
-/** Where nats-server usually lives when installed from Debian's package. */
-const CANDIDATES = ["nats-server", "/usr/sbin/nats-server", "/usr/local/bin/nats-server"];
-
-/** The path of an installed nats-server, or undefined. */
-export async function findNatsServer(): Promise<string | undefined> {
-  for (const c of CANDIDATES) {
-    try {
-      const out = await new Deno.Command(c, { args: ["--version"], stdout: "null", stderr: "null" })
-        .output();
-      if (out.success) return c;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-}
+export { findNatsServer } from "../runtime/nats_server_bin.ts";
 
 /** What a running server on a port says of itself (its INFO line), or undefined if none. */
 export async function probeNats(

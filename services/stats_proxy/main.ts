@@ -6,6 +6,7 @@
  */
 import { describeConfig, loadConfig } from "../config/mod.ts";
 import { errorMessage, Logger } from "../log/mod.ts";
+import { announceReady, hostPort } from "../runtime/ready.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
 import { proxyInfo, proxySpec } from "./config.ts";
 import { runStatsProxy } from "./mod.ts";
@@ -17,6 +18,10 @@ if (import.meta.main) {
   try {
     const running = await runStatsProxy(cfg, log);
     onShutdown(log, running.stop);
+    announceReady("stats_proxy", {
+      listen: hostPort(running.proxy.addr),
+      dashboard: `${running.proxy.url}/`,
+    });
   } catch (err) {
     const msg = err instanceof Deno.errors.AddrInUse
       ? `port ${cfg.httpPort} on ${cfg.bindAddress} is in use (set PROXY_HTTP_PORT)`

@@ -17,6 +17,7 @@ import type { Logger } from "../log/mod.ts";
 import { loadDashboard } from "./assets.ts";
 import type { ProxyConfig } from "./config.ts";
 import { StatsProxy } from "./server.ts";
+import { hostPort } from "../runtime/ready.ts";
 
 export * from "./assets.ts";
 export * from "./client.ts";
@@ -52,7 +53,7 @@ export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<Runn
   });
   log.info("stats proxy listening", {
     dashboard: `${proxy.url}/`,
-    address: `${proxy.addr.hostname}:${proxy.addr.port}`,
+    address: hostPort(proxy.addr),
   });
   return { proxy, stop: () => proxy.stop() };
 }

@@ -46,6 +46,14 @@ export class FrameHandler {
       this.#logSometimes("message refused", { reason: sig, peer });
       return;
     }
+    if (m.refuseTooLarge(frame.message.length)) {
+      this.#logSometimes("message refused", {
+        reason: `${frame.message.length} bytes: larger than the NATS server stores (` +
+          `${this.sink.maxMessageBytes()} bytes)`,
+        peer,
+      });
+      return;
+    }
     const v = this.gate.inspect(frame.message);
     if (v.kind === "accept") {
       m.accepted.value++;

@@ -10,6 +10,7 @@ import { openReceiver, type ReceiverIdentity, serveReceiver } from "../receiver/
 import { tcpReceiverInfo, tcpReceiverSpec } from "./config.ts";
 import { FrameHandler } from "./frame_handler.ts";
 import { TcpListener } from "./listener.ts";
+import { hostPort } from "../runtime/ready.ts";
 
 const id: ReceiverIdentity = {
   program: "tcp_receiver",
@@ -38,6 +39,7 @@ const listener = new TcpListener(
 log.info("listening", { address: `${listener.addr.hostname}:${listener.addr.port}` });
 
 serveReceiver(id, cfg, parts, {
+  listen: hostPort(listener.addr),
   sources: [
     { type: MetricTypes.Connections, aggregate: "Total", value: () => listener.connections },
   ],

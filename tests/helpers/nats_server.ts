@@ -2,8 +2,12 @@
  * A real `nats-server -js` for tests: free port, temp store dir, stopped by
  * its own pid. Never a mock.
  *
+ * Which binary: `NATS_SERVER_BIN`, else the newest found
+ * (`services/runtime/nats_server_bin.ts`).
+ *
  * @module
  */
+import { requireNatsServer } from "../../services/runtime/nats_server_bin.ts";
 
 /** A free TCP port on loopback. */
 export function freePort(): number {
@@ -80,7 +84,7 @@ export class NatsServer {
       args.push("-c", file);
     }
     args.push(...(this.#opts.args ?? []));
-    this.#child = new Deno.Command("nats-server", {
+    this.#child = new Deno.Command((await requireNatsServer()).path, {
       args,
       stdout: "null",
       stderr: Deno.env.get("NATS_SERVER_LOG") ? "inherit" : "null",

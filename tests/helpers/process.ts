@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { findReadyLine, type ReadyLine } from "../../services/runtime/ready.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -96,6 +97,26 @@ export class ServiceProcess {
     }
     throw new Error(
       `${pattern} not seen in ${ms} ms (exited: ${JSON.stringify(this.exited)}); stderr:\n${
+        this.#stderr.slice(-4000)
+      }`,
+    );
+  }
+
+  /**
+   * Waits for the program's readiness line (`{"event":"ready",…}` on stdout,
+   * see services/runtime/ready.ts) and returns it; throws after `ms` or
+   * when the program exits first, showing stderr.
+   */
+  async waitReady(ms = 20_000): Promise<ReadyLine> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const line = findReadyLine(this.#stdout);
+      if (line) return line;
+      if (this.exited) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(
+      `no readiness line in ${ms} ms (exited: ${JSON.stringify(this.exited)}); stderr:\n${
         this.#stderr.slice(-4000)
       }`,
     );

@@ -7,10 +7,12 @@
 import { freePort, type NatsServer } from "./nats_server.ts";
 import { ServiceProcess, waitForPort } from "./process.ts";
 
-/** A receiver child process and its port. */
+/** A receiver child process, its port and its readiness line. */
 export interface RunningReceiver {
   proc: ServiceProcess;
   port: number;
+  /** `host:port` of its stats endpoint, when it serves one. */
+  stats?: string;
 }
 
 /** Starts `services/tcp_receiver/main.ts` and waits until it listens. */
@@ -27,9 +29,9 @@ export async function startTcpReceiver(
     TCPRCVR_NATS_RECONNECT_WAIT: "100ms",
     ...env,
   });
-  await proc.waitFor(/msg=listening/);
+  const ready = await proc.waitReady();
   await waitForPort(port);
-  return { proc, port };
+  return { proc, port, stats: ready.stats };
 }
 
 /** Starts `services/http_receiver/main.ts` and waits until it listens. */
@@ -46,9 +48,9 @@ export async function startHttpReceiver(
     RCVR_NATS_RECONNECT_WAIT: "100ms",
     ...env,
   });
-  await proc.waitFor(/msg=listening/);
+  const ready = await proc.waitReady();
   await waitForPort(port);
-  return { proc, port };
+  return { proc, port, stats: ready.stats };
 }
 
 /** Random bytes that contain no record separator (0x1E). */

@@ -33,9 +33,9 @@ Deno.test("the subscriber waits for a broker that is down at start, creating the
   try {
     await sub.waitForLog(/msg="connecting to NATS"/);
     await sleep(1000);
-    assert.doesNotMatch(sub.stderr, /msg=consuming/);
+    assert.doesNotMatch(sub.stdout, /"event":"ready"/);
     server = await NatsServer.start({ port });
-    await sub.waitForLog(/msg=consuming/, 20_000);
+    await sub.waitReady(20_000);
     const nc = await connect({ servers: server.url, noAsyncTraces: true });
     try {
       const jsm = await nc.jetstreamManager();
@@ -82,7 +82,7 @@ Deno.test("durable and ephemeral subscribers lose nothing across a nats-server c
       SUB_DURABLE: "crash",
     }));
     subs.push(SubscriberProcess.spawn({ ...common, SUB_REMOTE_URL: sinks[1].url() }));
-    for (const s of subs) await s.waitForLog(/msg=consuming/);
+    for (const s of subs) await s.waitReady();
     const before = hekaMessages(1500, "before", 500);
     await publishAll(nc.jetstream(), SUBJECT, before);
     assert.ok(await waitUntil(() => sinks.every((s) => s.accepted.length >= 300), 10_000));
@@ -133,7 +133,7 @@ Deno.test("a consumer deleted under the subscriber is re-created where it left o
   });
   try {
     await makeStream(nc, "LAGERMEISTER", SUBJECT);
-    await sub.waitForLog(/msg=consuming/);
+    await sub.waitReady();
     const first = hekaMessages(300, "first");
     await publishAll(nc.jetstream(), SUBJECT, first);
     assert.ok(await waitUntil(() => sink.accepted.length >= 300, 10_000), sub.stderr);

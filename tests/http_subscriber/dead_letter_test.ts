@@ -55,7 +55,7 @@ Deno.test("rejected batches and undecodable messages go to the dead-letter subje
       SUB_REJECT_ATTEMPTS: "2",
       SUB_RETRY_MIN: "20ms",
     });
-    await sub.waitForLog(/msg=consuming/);
+    await sub.waitReady();
 
     // Read the dead letters back from JetStream.
     const dead: JsMsg[] = [];
@@ -139,7 +139,7 @@ Deno.test("dead letters go to a stream that already takes the dead-letter subjec
       SUB_BATCH_TIMEOUT: "50ms",
       SUB_REJECT_ATTEMPTS: "1",
     });
-    await sub.waitForLog(/msg=consuming/);
+    await sub.waitReady();
     assert.match(sub.stderr, /msg="dead letters go to another stream" stream=DEAD_LETTERS/);
     const js = nc.jetstream();
     await publishAll(js, SUBJECT, hekaMessages(3, "rejected"));

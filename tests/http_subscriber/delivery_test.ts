@@ -61,7 +61,7 @@ Deno.test("every message arrives at least once through a flaky sink, across SIGK
       SUB_STATS_ADDRESS: `127.0.0.1:${statsPort}`,
     });
     subs.push(first);
-    await first.waitForLog(/msg=consuming/);
+    await first.waitReady();
     assert.ok(await waitUntil(() => sink.accepted.length >= 2000, 20_000), first.stderr);
     // Slow answers (2.5 s) outlast the 2 s ack wait: only in-progress acks prevent redelivery.
     const vars = await (await fetch(`http://127.0.0.1:${statsPort}/debug/vars`)).json();
@@ -74,7 +74,7 @@ Deno.test("every message arrives at least once through a flaky sink, across SIGK
 
     const second = SubscriberProcess.spawn(env);
     subs.push(second);
-    await second.waitForLog(/msg=consuming/);
+    await second.waitReady();
     const seen = new Set<string>();
     let checked = 0;
     const complete = await waitUntil(
@@ -141,7 +141,7 @@ Deno.test("two subscribers in one SUB_QGROUP split 3,000 messages between them",
       });
       subs.push(s);
     }
-    for (const s of subs) await s.waitForLog(/msg=consuming/);
+    for (const s of subs) await s.waitReady();
     const msgs = hekaMessages(3000, "group", 500);
     await publishAll(nc.jetstream(), SUBJECT, msgs);
     const all = () => new Set([...sinks[0].accepted, ...sinks[1].accepted]).size;

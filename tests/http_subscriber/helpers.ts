@@ -10,6 +10,7 @@ import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newField, newMessage } from "../../services/heka/message.ts";
 import { ensureStream } from "../../services/broker/mod.ts";
 import { Logger } from "../../services/log/mod.ts";
+import { findReadyLine, type ReadyLine } from "../../services/runtime/ready.ts";
 
 /** Path of the subscriber's entry point. */
 export const SUBSCRIBER_MAIN = new URL("../../services/http_subscriber/main.ts", import.meta.url)
@@ -97,6 +98,19 @@ export class SubscriberProcess {
     if (!ok || !re.test(this.stderr)) {
       throw new Error(`subscriber log never matched ${re}; stderr:\n${this.stderr}`);
     }
+  }
+
+  /**
+   * Waits for the readiness line (`{"event":"ready",…}` on stdout: consuming)
+   * and returns it; throws with the captured stderr after the timeout.
+   */
+  async waitReady(timeoutMs = 15_000): Promise<ReadyLine> {
+    let exited = false;
+    this.status.then(() => exited = true);
+    await waitUntil(() => findReadyLine(this.stdout) !== undefined || exited, timeoutMs);
+    const line = findReadyLine(this.stdout);
+    if (!line) throw new Error(`subscriber never became ready; stderr:\n${this.stderr}`);
+    return line;
   }
 
   /** Sends a signal (ignores a process already gone). */

@@ -72,7 +72,7 @@ Deno.test("with the stub remote: MetricEvents, /metrics, /debug/vars and /health
       SUB_STATS_ADDRESS: `127.0.0.1:${port}`,
     });
     try {
-      await sub.waitForLog(/msg=consuming.*remote=stub/);
+      assert.equal((await sub.waitReady()).remote, "stub");
       await publishAll(nc.jetstream(), SUBJECT, hekaMessages(200, "stub"));
       assert.ok(await varsReach(port, "delivered", 200), sub.stderr);
       // one more report interval so the last deliveries are in the events
@@ -145,7 +145,7 @@ Deno.test("SIGTERM sends the open batch, waits for it and acks it", async () => 
       SUB_STATS_ADDRESS: `127.0.0.1:${port}`,
     });
     try {
-      await sub.waitForLog(/msg=consuming/);
+      await sub.waitReady();
       const msgs = Array.from(
         { length: 10 },
         (_, i) => hekaMessage(`term-${i}`, { app: "web", secret: "x", region: `r${i}` }),
@@ -205,7 +205,7 @@ Deno.test("what outlasts SUB_SHUTDOWN_TIMEOUT stays unacked and is redelivered t
     });
     let second: SubscriberProcess | undefined;
     try {
-      await first.waitForLog(/msg=consuming/);
+      await first.waitReady();
       await publishAll(nc.jetstream(), SUBJECT, hekaMessages(10, "stuck"));
       assert.ok(await waitUntil(() => stuck.requests.length >= 2, 10_000), first.stderr);
       const t0 = performance.now();

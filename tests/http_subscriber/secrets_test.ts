@@ -37,7 +37,7 @@ Deno.test("the remote URL's token never appears in logs, --help or config output
       SUB_RETRY_MIN: "50ms",
       SUB_RETRY_MAX: "200ms",
     });
-    await sub.waitForLog(/msg=consuming/);
+    await sub.waitReady();
     await publishAll(nc.jetstream(), "lagermeister-test", hekaMessages(20, "secret-test"));
     await sub.waitForLog(/msg="POST failed; retrying".*Connection refused/);
 

@@ -57,7 +57,7 @@ async function runUntil(e: Env, env: Record<string, string>, expect: number): Pr
   const before = e.sink.accepted.length;
   const sub = SubscriberProcess.spawn(subscriberEnv(e, env));
   try {
-    await sub.waitForLog(/msg=consuming/);
+    await sub.waitReady();
     const ok = await waitUntil(() => e.sink.accepted.length - before >= expect, 10_000);
     await sleep(300); // anything beyond the expected would show up now
     assert.ok(
@@ -93,7 +93,7 @@ Deno.test("start options: all, seq, last, delta and new land on the right first 
     const before = e.sink.accepted.length;
     const sub = SubscriberProcess.spawn(subscriberEnv(e, {}));
     try {
-      await sub.waitForLog(/msg=consuming/);
+      await sub.waitReady();
       const fresh = hekaMessages(3, "fresh");
       await publishAll(e.js, SUBJECT, fresh);
       assert.ok(await waitUntil(() => e.sink.accepted.length - before >= 3, 10_000), sub.stderr);

@@ -125,7 +125,7 @@ Deno.test("password changed on the server while connected: the receiver keeps re
   const tcp = startProgram(tcpP, { NATS_URL: `nats://lagermeister:${PASSWORD}@127.0.0.1:${port}` });
   let admin: NatsConnection | undefined;
   try {
-    await tcp.proc.waitFor(/msg=listening/);
+    await tcp.proc.waitReady();
     await nats.stop();
     nats = await serve("the-new-password");
     await tcp.proc.waitFor(/msg="NATS error" error=AUTHORIZATION_VIOLATION/);

@@ -148,7 +148,7 @@ export async function exerciseAllPrograms(
     started.push(tcp, http);
     for (const r of [tcp, http]) {
       await r.proc.waitFor(/msg="connected to NATS"/);
-      await r.proc.waitFor(/msg=listening/);
+      await r.proc.waitReady();
       await waitForPort(r.port);
     }
     const frames = [0, 1, 2].map((i) => frameMessage(makeMessage(i).bytes));

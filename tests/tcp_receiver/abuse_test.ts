@@ -30,7 +30,7 @@ Deno.test(`TCP abuse: ${IDLE} idle conns, slowloris, random bytes, 4 GB header, 
     TCPRCVR_IDLE_TIMEOUT: "4s",
     TCPRCVR_STATS_ADDRESS: "127.0.0.1:0",
   });
-  const statsAddr = /stats listening.*address=([\d.]+:\d+)/.exec(tcp.proc.stderr)![1];
+  const statsAddr = tcp.stats!;
   const nc = await connect({ servers: nats.url });
   const idle: Deno.Conn[] = [];
   try {

@@ -41,8 +41,8 @@ async function run(
     }
     await new Promise((r) => setTimeout(r, 300));
     const stored = (await readStream(nc, "LAGERMEISTER")).length;
-    const m = /stats listening.*address=([\d.]+:\d+)/.exec(tcp.proc.stderr);
-    assert.ok(m, "stats address logged");
+    const m = ["", tcp.stats];
+    assert.ok(tcp.stats, "stats address in the readiness line");
     const health = await (await fetch(`http://${m[1]}/health`)).json();
     const prom = await (await fetch(`http://${m[1]}/metrics`)).text();
     assert.match(prom, /^# TYPE lagermeister_tcp_receiver_refused_total counter$/m);
