@@ -1,0 +1,223 @@
+/**
+ * Issue #13: the subscriber reads chunks (Heka stream, `Lm-Format`,
+ * `Lm-Count`) and single messages mixed in one stream. A chunk's lines span
+ * several batches; a failed batch re-posts only its own lines; a chunk is
+ * acked only after every line from it got a 2xx, so a SIGKILL mid-chunk
+ * loses nothing (the chunk is redelivered); an undecodable line is a dead
+ * letter of its own.
+ */
+import assert from "node:assert/strict";
+import { headers, type JetStreamClient, type NatsConnection } from "nats";
+import {
+  COUNT_HEADER,
+  FORMAT_HEADER,
+  framedSize,
+  HEKA_STREAM_FORMAT,
+  writeFrame,
+} from "../../services/heka/chunk.ts";
+import { DeadLetterHeaders } from "../../services/http_subscriber/dead_letter.ts";
+import { NatsServer } from "../helpers/nats_server.ts";
+import {
+  hekaMessages,
+  makeStream,
+  parseLines,
+  publishAll,
+  Sink,
+  sleep,
+  SubscriberProcess,
+  type TestMessage,
+  waitUntil,
+} from "./helpers.ts";
+import { connect } from "nats";
+
+const STREAM = "LAGERMEISTER";
+const SUBJECT = "lagermeister-test";
+
+/** Publishes messages as one chunk, as a receiver stores them; returns its stream sequence. */
+async function publishChunk(
+  js: JetStreamClient,
+  messages: readonly Uint8Array[],
+  id: string,
+): Promise<number> {
+  const data = new Uint8Array(messages.reduce((n, m) => n + framedSize(m.length), 0));
+  let at = 0;
+  for (const m of messages) at = writeFrame(data, at, m);
+  const h = headers();
+  h.set(FORMAT_HEADER, HEKA_STREAM_FORMAT);
+  h.set(COUNT_HEADER, String(messages.length));
+  return (await js.publish(SUBJECT, data, { headers: h, msgID: id })).seq;
+}
+
+function countByUuid(lines: readonly string[]): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const o of parseLines(lines)) n.set(String(o.Uuid), (n.get(String(o.Uuid)) ?? 0) + 1);
+  return n;
+}
+
+async function consumerState(nc: NatsConnection, name: string) {
+  return await (await nc.jetstreamManager()).consumers.info(STREAM, name);
+}
+
+/** Waits (up to 5 s) until the consumer has no unacknowledged message. */
+async function ackedAll(nc: NatsConnection): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await consumerState(nc, "chunks-c1")).num_ack_pending > 0 && Date.now() < deadline) {
+    await sleep(100);
+  }
+}
+
+const ENV = {
+  SUB_DURABLE: "chunks",
+  SUB_CLIENT_ID: "c1",
+  SUB_DELIVER_ALL: "true",
+  SUB_BATCH_SIZE: "30",
+  SUB_BATCH_TIMEOUT: "100ms",
+  SUB_POSTERS: "4",
+  SUB_ACK_WAIT: "3s",
+  SUB_RETRY_MIN: "50ms",
+  SUB_RETRY_MAX: "200ms",
+};
+
+Deno.test("chunks and single messages mixed: a failed batch re-posts only its lines; an undecodable line is a dead letter alone", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  // The first two POSTs holding line "c1-50" fail: only that batch is posted again.
+  let failures = 0;
+  const sink = Sink.start((r) => {
+    if (r.body.includes('"c1-50"') && failures < 2) {
+      failures++;
+      return new Response("try again", { status: 503 });
+    }
+    return new Response("ok");
+  });
+  let sub: SubscriberProcess | undefined;
+  try {
+    await makeStream(nc, STREAM, SUBJECT);
+    const js = nc.jetstream();
+    const single1 = hekaMessages(10, "s1");
+    const chunks = [0, 1, 2].map((c) => hekaMessages(100, `c${c}`));
+    const single2 = hekaMessages(10, "s2");
+    const garbage = new Uint8Array([0x0a, 0xff, 0xff, 0xff]); // field 1, length past the end
+    await publishAll(js, SUBJECT, single1);
+    const seqs: number[] = [];
+    for (const [c, msgs] of chunks.entries()) {
+      const bytes = msgs.map((m) => m.bytes);
+      if (c === 0) bytes.splice(5, 0, garbage);
+      seqs.push(await publishChunk(js, bytes, `chunk-${c}`));
+    }
+    await publishAll(js, SUBJECT, single2);
+    const all: TestMessage[] = [...single1, ...chunks.flat(), ...single2];
+
+    sub = SubscriberProcess.spawn({
+      SUB_NATS_URL: server.url,
+      SUB_REMOTE_URL: sink.url("/bulk"),
+      ...ENV,
+    });
+    await sub.waitReady();
+    assert.ok(
+      await waitUntil(() => countByUuid(sink.accepted).size === all.length, 20_000),
+      sub.stderr,
+    );
+    await ackedAll(nc);
+    const n = countByUuid(sink.accepted);
+    for (const m of all) assert.equal(n.get(m.uuid), 1, `${m.payload} posted once`);
+    assert.equal(failures, 2);
+    assert.ok(sink.requests.length >= 350 / 30, "chunks span several batches");
+    const info = await consumerState(nc, "chunks-c1");
+    assert.equal(info.num_ack_pending, 0, "every chunk acked");
+    assert.equal(info.num_pending, 0);
+    assert.equal(info.ack_floor.stream_seq, seqs[2] + single2.length);
+
+    const dead = await (await nc.jetstreamManager()).streams.getMessage(STREAM, {
+      last_by_subj: `${SUBJECT}.dead`,
+    });
+    assert.deepEqual(dead.data, garbage, "the undecodable line alone, bytes unchanged");
+    assert.equal(dead.header.get(DeadLetterHeaders.Status), "undecodable");
+    assert.equal(dead.header.get(DeadLetterHeaders.Sequence), String(seqs[0]));
+    assert.equal(dead.header.get(DeadLetterHeaders.Index), "5");
+    assert.equal(await sub.stop().then((s) => s.code), 0, sub.stderr);
+  } finally {
+    if (sub) {
+      sub.kill("SIGKILL");
+      await sub.exited();
+    }
+    await sink.close();
+    await nc.close();
+    await server.dispose();
+  }
+});
+
+Deno.test("SIGKILL mid-chunk: the chunk is not acked, redelivered, and every line arrives", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  // First run: batches holding lines c1-60 and later hang; the rest is delivered.
+  let hang = true;
+  const release = Promise.withResolvers<void>();
+  const sink = Sink.start(async (r) => {
+    if (hang && /"c1-(6|7|8|9)\d"/.test(r.body)) {
+      await release.promise;
+      return new Response("too late", { status: 500 }); // its poster is gone
+    }
+    return new Response("ok");
+  });
+  const subs: SubscriberProcess[] = [];
+  try {
+    await makeStream(nc, STREAM, SUBJECT);
+    const js = nc.jetstream();
+    const chunks = [0, 1, 2].map((c) => hekaMessages(100, `c${c}`));
+    const seqs: number[] = [];
+    for (const [c, msgs] of chunks.entries()) {
+      seqs.push(await publishChunk(js, msgs.map((m) => m.bytes), `chunk-${c}`));
+    }
+    const all = chunks.flat();
+    const env = { SUB_NATS_URL: server.url, SUB_REMOTE_URL: sink.url("/bulk"), ...ENV };
+    const first = SubscriberProcess.spawn(env);
+    subs.push(first);
+    await first.waitReady();
+    const chunk1 = new Set(chunks[1].map((m) => m.uuid));
+    // Lines of chunk 1 before the hang are delivered, its later lines wait.
+    assert.ok(
+      await waitUntil(() => {
+        const n = countByUuid(sink.accepted);
+        return [...n.keys()].filter((u) => chunk1.has(u)).length >= 30;
+      }, 20_000),
+      first.stderr,
+    );
+    await sleep(300);
+    first.kill("SIGKILL");
+    assert.equal((await first.exited()).signal, "SIGKILL");
+    const before = countByUuid(sink.accepted);
+    const deliveredOfChunk1 = [...before.keys()].filter((u) => chunk1.has(u));
+    assert.ok(deliveredOfChunk1.length < 100, "killed mid-chunk");
+    const info = await consumerState(nc, "chunks-c1");
+    assert.ok(info.ack_floor.stream_seq < seqs[1], "chunk 1 was not acked");
+
+    hang = false;
+    release.resolve();
+    const second = SubscriberProcess.spawn(env);
+    subs.push(second);
+    await second.waitReady();
+    assert.ok(
+      await waitUntil(() => countByUuid(sink.accepted).size === all.length, 30_000),
+      second.stderr,
+    );
+    const after = countByUuid(sink.accepted);
+    for (const u of deliveredOfChunk1) {
+      assert.ok(after.get(u)! >= 2, "the redelivered chunk re-posts its lines (at least once)");
+    }
+    await ackedAll(nc);
+    const end = await consumerState(nc, "chunks-c1");
+    assert.equal(end.num_ack_pending, 0);
+    assert.equal(end.ack_floor.stream_seq, seqs[2]);
+    assert.equal((await second.stop()).code, 0, second.stderr);
+  } finally {
+    release.resolve();
+    for (const s of subs) {
+      s.kill("SIGKILL");
+      await s.exited();
+    }
+    await sink.close();
+    await nc.close();
+    await server.dispose();
+  }
+});
