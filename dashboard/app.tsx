@@ -174,15 +174,15 @@ export function App(p: AppProps): JSX.Element {
             testId="kpi-pending"
             label="Backlog"
             value={formatNumber(o.pending)}
-            unit="msgs"
-            hint="pending for the consumer"
+            unit="records"
+            hint="JetStream messages pending for the consumer (a chunk holds many lines)"
           />
           <StatTile
             testId="kpi-stream"
             label="Stream"
             value={formatNumber(o.streamMessages)}
-            unit="msgs"
-            hint={`${formatBytes(o.streamBytes)} stored`}
+            unit="records"
+            hint={`${formatBytes(o.streamBytes)} stored · a record is a chunk of lines or one line`}
           />
           <StatTile
             testId="kpi-problems"

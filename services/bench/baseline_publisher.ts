@@ -5,7 +5,11 @@
  * of publishes in flight, `Nats-Msg-Id` on each — publishing the same
  * pre-encoded 3 KB messages the receivers get.
  *
- * `deno run -A services/bench/baseline_publisher.ts --file F --nats URL --count C [--subject S] [--window W]`
+ * `deno run -A services/bench/baseline_publisher.ts --file F --nats URL --count C [--subject S] [--window W] [--pack N]`
+ *
+ * `--pack N` stores chunks of N messages each, as the receivers do
+ * (Heka stream, `Lm-Format`, `Lm-Count`, a chunk id): how the bench fills
+ * a packed stream for the subscriber. The window then counts chunks.
  *
  * Prints `{"event":"start","t":…,"cpu_s":…}` before the first publish and
  * `{"event":"done","t":…,"acked":…,"errors":…,"cpu_s":…,"hwm_kb":…}` after the last ack.
@@ -15,6 +19,13 @@
 import { connect, createInbox, headers, type Msg } from "nats";
 import { parseArgs } from "node:util";
 import { formatUuid } from "../heka/message.ts";
+import {
+  COUNT_HEADER,
+  FORMAT_HEADER,
+  framedSize,
+  HEKA_STREAM_FORMAT,
+  writeFrame,
+} from "../heka/chunk.ts";
 import { UUID_OFFSET } from "../log_generator/stamp.ts";
 import { indexFrames, UuidSequence } from "./frames.ts";
 import { readProc } from "./proc_stats.ts";
@@ -28,6 +39,7 @@ if (import.meta.main) {
       count: { type: "string" },
       subject: { type: "string", default: "lagermeister-test" },
       window: { type: "string", default: "1024" },
+      pack: { type: "string", default: "0" },
     },
   });
   const data = await Deno.readFile(values.file!);
@@ -36,6 +48,7 @@ if (import.meta.main) {
   const count = Number(values.count);
   const window = Number(values.window);
   const subject = values.subject!;
+  const pack = Number(values.pack);
 
   const nc = await connect({ servers: values.nats!, noAsyncTraces: true, name: "bench-baseline" });
   const prefix = createInbox() + ".";
@@ -64,7 +77,27 @@ if (import.meta.main) {
   console.log(
     JSON.stringify({ event: "start", t: Date.now(), cpu_s: readProc(Deno.pid)?.cpuSeconds ?? 0 }),
   );
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; pack > 0 && i < count; i += pack) {
+    if (inflight >= window) await new Promise<void>((r) => room = r);
+    const n = Math.min(pack, count - i);
+    let size = 0;
+    for (let k = 0; k < n; k++) size += framedSize(messages[(i + k) % messages.length].length);
+    const chunk = new Uint8Array(size);
+    let at = 0;
+    for (let k = 0; k < n; k++) {
+      const m = messages[(i + k) % messages.length];
+      const start = at + framedSize(m.length) - m.length;
+      at = writeFrame(chunk, at, m);
+      uuids.patch(chunk.subarray(start, at), 0);
+    }
+    const h = headers();
+    h.set("Nats-Msg-Id", `bench-${i}`);
+    h.set(FORMAT_HEADER, HEKA_STREAM_FORMAT);
+    h.set(COUNT_HEADER, String(n));
+    nc.publish(subject, chunk, { reply: prefix + i.toString(36), headers: h });
+    inflight++;
+  }
+  for (let i = 0; pack === 0 && i < count; i++) {
     if (inflight >= window) await new Promise<void>((r) => room = r);
     const body = messages[i % messages.length].slice();
     uuids.patch(body, 0);

@@ -14,12 +14,19 @@ import { type BenchNatsServer, freePort } from "./nats_server.ts";
 import { countFds, ProcSampler } from "./proc_stats.ts";
 import { type ScenarioResult, target, type TargetCheck } from "./results.ts";
 import type { SinkStats } from "./sink.ts";
+import { StoredCounter } from "./stored_counter.ts";
 
 /** The stream and subject every scenario uses (the products' defaults). */
 export const STREAM = "LAGERMEISTER";
 export const SUBJECT = "lagermeister-test";
 /** The seed's headline: one TCP stream, 3 KB messages. */
 export const SEED_RATE = 5_500;
+/** End to end, sustained with p99 < 2 s, before packed storage (lines/s). */
+export const PER_MESSAGE_E2E_RATE = 31_000;
+/** Messages per chunk when the bench fills a packed stream itself (256 KiB of 3 KB lines). */
+export const BENCH_CHUNK_MESSAGES = 87;
+/** Messages per POST of the http-batch scenario. */
+export const HTTP_BATCH_MESSAGES = 100;
 /** The subscriber's batch timeout in the bench, ms (`SUB_BATCH_TIMEOUT`). */
 export const SUB_BATCH_TIMEOUT_MS = 1_000;
 /** Subscriber batching in the bench. */
@@ -216,6 +223,54 @@ export async function waitStored(
   }
 }
 
+/**
+ * Waits until `n` log messages are stored in a stream holding chunks
+ * (counted by a {@link StoredCounter} from the stream's start); returns the
+ * stored times of the first and last. Throws like {@link waitStored}.
+ */
+export async function waitStoredLines(
+  ctx: BenchContext,
+  n: number,
+  watch: Child[] = [],
+  stallMs = 20_000,
+): Promise<{ firstMs: number; lastMs: number }> {
+  const counter = await StoredCounter.start(ctx.nc, STREAM);
+  try {
+    let last = -1;
+    let lastChange = Date.now();
+    for (;;) {
+      if (counter.messages >= n) return { firstMs: counter.firstMs, lastMs: counter.lastMs };
+      if (counter.messages !== last) {
+        last = counter.messages;
+        lastChange = Date.now();
+      }
+      for (const c of watch) {
+        if (c.exited && c.exited.code !== 0) {
+          throw new Error(`${c.name} exited with ${c.exited.code}: ${c.stderr.slice(-500)}`);
+        }
+      }
+      if (Date.now() - lastChange > stallMs) {
+        throw new Error(`stalled at ${counter.messages} of ${n} messages stored`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    counter.stop();
+  }
+}
+
+/** When the `n`th log message was stored (epoch ms), and the first; in either storage mode. */
+async function waitLines(
+  ctx: BenchContext,
+  n: number,
+  watch: Child[],
+  packed: boolean,
+): Promise<{ firstMs: number; lastMs: number }> {
+  if (packed) return await waitStoredLines(ctx, n, watch);
+  const s = await waitStored(ctx, n, watch);
+  return { firstMs: rfc3339Ms(s.first_ts), lastMs: rfc3339Ms(s.last_ts) };
+}
+
 function receiverEnv(ctx: BenchContext, prefix: string, port: number, id: string) {
   return {
     [`${prefix}NATS_URL`]: ctx.nats.url,
@@ -306,19 +361,34 @@ function rateOf(ctx: BenchContext, name: string): number | undefined {
 }
 
 /** Fills the stream with `count` messages with the baseline publisher; returns its start/done events. */
-async function publishBaseline(ctx: BenchContext, scope: Scope, count: number, underTest: boolean) {
+async function publishBaseline(
+  ctx: BenchContext,
+  scope: Scope,
+  count: number,
+  underTest: boolean,
+  pack = 0,
+) {
   const pub = scope.start(
     ctx,
     "baseline",
     "baseline_publisher",
     "services/bench/baseline_publisher.ts",
     {
-      args: ["--file", ctx.framesFile, "--nats", ctx.nats.url, "--count", String(count)],
+      args: [
+        "--file",
+        ctx.framesFile,
+        "--nats",
+        ctx.nats.url,
+        "--count",
+        String(count),
+        "--pack",
+        String(pack),
+      ],
       underTest,
     },
   );
   const start = await pub.event("start", 30_000);
-  const stored = await waitStored(ctx, count, [pub]);
+  const stored = await waitStored(ctx, pack > 0 ? Math.ceil(count / pack) : count, [pub]);
   const done = await pub.event("done", 60_000);
   const status = await pub.wait(30_000);
   if (status.code !== 0) throw new Error(`baseline publisher exited with ${status.code}`);
@@ -354,15 +424,24 @@ const baseline: Scenario = {
   },
 };
 
-function tcpScenario(name: string, connections: number, count: (s: Scale) => number): Scenario {
+function tcpScenario(
+  name: string,
+  connections: number,
+  count: (s: Scale) => number,
+  packed: boolean,
+): Scenario {
   return {
     name,
-    description: `${connections} TCP connection(s), 3 KB messages, into receive-tcp`,
+    description: `${connections} TCP connection(s), 3 KB messages, into receive-tcp (${
+      packed ? "packed, default" : "TCPRCVR_PACK=false: one JetStream message each"
+    })`,
     repeatable: true,
     async run(ctx, scope) {
       await resetStream(ctx);
       const n = count(ctx.scale);
-      const rcv = await startReceiver(ctx, scope, name, "tcp");
+      const rcv = await startReceiver(ctx, scope, name, "tcp", {
+        env: { TCPRCVR_PACK: String(packed) },
+      });
       const sampler = scope.sample(rcv.child.pid);
       const natsSampler = scope.sample(ctx.nats.pid);
       const cpu0 = sampler.cpuSeconds();
@@ -382,27 +461,34 @@ function tcpScenario(name: string, connections: number, count: (s: Scale) => num
       const senderSampler = scope.sample(sender.pid);
       const start = await sender.event("start", 30_000);
       const senderCpu0 = senderSampler.cpuSeconds();
-      const stored = await waitStored(ctx, n, [sender, rcv.child]);
+      const stored = await waitLines(ctx, n, [sender, rcv.child], packed);
       const cpu1 = sampler.cpuSeconds();
       sampler.stop();
       const senderCpu = senderSampler.cpuSeconds() - senderCpu0;
       const natsCpu = natsSampler.cpuSeconds() - natsCpu0;
-      const seconds = (rfc3339Ms(stored.last_ts) - Number(start.t)) / 1000;
+      const seconds = (stored.lastMs - Number(start.t)) / 1000;
       const result = rateResult(ctx, name, {
         messages: n,
         seconds,
         cpuSeconds: cpu1 - cpu0,
         peakRssKb: sampler.peakRssKb,
       }, (rate) => {
-        if (name === "tcp-1") {
+        const suffix = packed ? "" : "-per-message";
+        if (connections === 1) {
           const t: TargetCheck[] = [];
           const base = rateOf(ctx, "baseline");
-          if (base) t.push(target(">= 0.8 x baseline", rate, 0.8 * base, ">="));
+          const factor = packed ? 2 : 0.8;
+          if (base) t.push(target(`>= ${factor} x baseline`, rate, factor * base, ">="));
           t.push(target(`>= 6 x seed (${6 * SEED_RATE})`, rate, 6 * SEED_RATE, ">="));
           return t;
         }
-        const one = rateOf(ctx, "tcp-1");
-        return one ? [target(">= tcp-1", rate, one, ">=")] : [];
+        const t: TargetCheck[] = [];
+        const one = rateOf(ctx, `tcp-1${suffix}`);
+        if (one) t.push(target(`>= tcp-1${suffix}`, rate, one, ">="));
+        if (packed && sampler.peakRssKb > 0) {
+          t.push(target("peak RSS < 300 MB", sampler.peakRssKb / 1024, 300, "<"));
+        }
+        return t;
       });
       await sender.wait(30_000);
       const status = await rcv.child.stop();
@@ -417,52 +503,121 @@ function tcpScenario(name: string, connections: number, count: (s: Scale) => num
   };
 }
 
-const http32: Scenario = {
-  name: "http-32",
+function http32Scenario(name: string, packed: boolean): Scenario {
+  return {
+    name,
+    repeatable: true,
+    description:
+      `32 concurrent keep-alive HTTP clients (log generator), 3 KB messages, one per POST, into receive-http (${
+        packed ? "packed, default" : "RCVR_PACK=false"
+      })`,
+    async run(ctx, scope) {
+      await resetStream(ctx);
+      const n = ctx.scale.http32;
+      const rcv = await startReceiver(ctx, scope, name, "http", {
+        env: { RCVR_PACK: String(packed) },
+      });
+      const sampler = scope.sample(rcv.child.pid);
+      const natsSampler = scope.sample(ctx.nats.pid);
+      const cpu0 = sampler.cpuSeconds();
+      const natsCpu0 = natsSampler.cpuSeconds();
+      const gen = scope.start(ctx, name, "log_generator", "services/log_generator/main.ts", {
+        env: {
+          GEN_TARGET: `http://127.0.0.1:${rcv.port}/`,
+          GEN_RATE: "0",
+          GEN_COUNT: String(n),
+          GEN_SIZE: String(MESSAGE_SIZE),
+          GEN_CONNECTIONS: "32",
+          GEN_HOSTNAME: "bench-host",
+          LOG_FORMAT: "json",
+        },
+      });
+      const genSampler = scope.sample(gen.pid);
+      const stored = await waitLines(ctx, n, [gen, rcv.child], packed);
+      const cpu1 = sampler.cpuSeconds();
+      sampler.stop();
+      const genCpu = genSampler.cpuSeconds();
+      const natsCpu = natsSampler.cpuSeconds() - natsCpu0;
+      // The generator has no "first byte" event: time from the first stored message.
+      const seconds = (stored.lastMs - stored.firstMs) / 1000;
+      const result = rateResult(ctx, name, {
+        messages: n - 1,
+        seconds,
+        cpuSeconds: cpu1 - cpu0,
+        peakRssKb: sampler.peakRssKb,
+      }, (rate) => {
+        const t = [target(`>= 3 x seed (${3 * SEED_RATE})`, rate, 3 * SEED_RATE, ">=")];
+        const base = rateOf(ctx, "baseline");
+        if (packed && base) t.push(target(">= 0.6 x baseline", rate, 0.6 * base, ">="));
+        return t;
+      });
+      const status = await gen.wait(60_000);
+      const done = logLine(gen.stderr, "done");
+      result.extra = {
+        generator_exit: status.code,
+        statuses: String(done?.statuses ?? ""),
+        load_cpu_percent: (100 * genCpu) / seconds,
+        receiver_cpu_percent: (100 * (cpu1 - cpu0)) / seconds,
+        nats_cpu_percent: (100 * natsCpu) / seconds,
+      };
+      await rcv.child.stop();
+      return result;
+    },
+  };
+}
+
+const httpBatch: Scenario = {
+  name: "http-batch",
   repeatable: true,
   description:
-    "32 concurrent keep-alive HTTP clients (log generator), 3 KB messages, into receive-http",
+    `POSTs of ${HTTP_BATCH_MESSAGES} messages (Content-Type: application/x-heka-stream), 8 in flight, 3 KB messages, into receive-http`,
   async run(ctx, scope) {
     await resetStream(ctx);
-    const n = ctx.scale.http32;
-    const rcv = await startReceiver(ctx, scope, "http-32", "http");
+    const n = ctx.scale.tcp1;
+    const rcv = await startReceiver(ctx, scope, "http-batch", "http");
     const sampler = scope.sample(rcv.child.pid);
     const natsSampler = scope.sample(ctx.nats.pid);
     const cpu0 = sampler.cpuSeconds();
     const natsCpu0 = natsSampler.cpuSeconds();
-    const gen = scope.start(ctx, "http-32", "log_generator", "services/log_generator/main.ts", {
-      env: {
-        GEN_TARGET: `http://127.0.0.1:${rcv.port}/`,
-        GEN_RATE: "0",
-        GEN_COUNT: String(n),
-        GEN_SIZE: String(MESSAGE_SIZE),
-        GEN_CONNECTIONS: "32",
-        GEN_HOSTNAME: "bench-host",
-        LOG_FORMAT: "json",
+    const poster = scope.start(
+      ctx,
+      "http-batch",
+      "stream_poster",
+      "services/bench/stream_poster.ts",
+      {
+        args: [
+          "--file",
+          ctx.framesFile,
+          "--url",
+          `http://127.0.0.1:${rcv.port}/`,
+          "--count",
+          String(n),
+          "--per-post",
+          String(HTTP_BATCH_MESSAGES),
+        ],
       },
-    });
-    const genSampler = scope.sample(gen.pid);
-    const stored = await waitStored(ctx, n, [gen, rcv.child]);
+    );
+    const posterSampler = scope.sample(poster.pid);
+    const start = await poster.event("start", 30_000);
+    const stored = await waitLines(ctx, n, [poster, rcv.child], true);
     const cpu1 = sampler.cpuSeconds();
     sampler.stop();
-    const genCpu = genSampler.cpuSeconds();
-    const natsCpu = natsSampler.cpuSeconds() - natsCpu0;
-    // The generator has no "first byte" event: time from the first stored message.
-    const seconds = (rfc3339Ms(stored.last_ts) - rfc3339Ms(stored.first_ts)) / 1000;
-    const result = rateResult(ctx, "http-32", {
-      messages: n - 1,
+    const seconds = (stored.lastMs - Number(start.t)) / 1000;
+    const result = rateResult(ctx, "http-batch", {
+      messages: n,
       seconds,
       cpuSeconds: cpu1 - cpu0,
       peakRssKb: sampler.peakRssKb,
-    }, (rate) => [target(`>= 3 x seed (${3 * SEED_RATE})`, rate, 3 * SEED_RATE, ">=")]);
-    const status = await gen.wait(60_000);
-    const done = logLine(gen.stderr, "done");
+    }, (rate) => {
+      const base = rateOf(ctx, "baseline");
+      return base ? [target(">= 1.5 x baseline", rate, 1.5 * base, ">=")] : [];
+    });
+    const done = await poster.event("done", 60_000);
     result.extra = {
-      generator_exit: status.code,
-      statuses: String(done?.statuses ?? ""),
-      load_cpu_percent: (100 * genCpu) / seconds,
+      statuses: JSON.stringify(done.statuses ?? {}),
+      load_cpu_percent: (100 * posterSampler.cpuSeconds()) / seconds,
       receiver_cpu_percent: (100 * (cpu1 - cpu0)) / seconds,
-      nats_cpu_percent: (100 * natsCpu) / seconds,
+      nats_cpu_percent: (100 * (natsSampler.cpuSeconds() - natsCpu0)) / seconds,
     };
     await rcv.child.stop();
     return result;
@@ -534,127 +689,165 @@ async function startSink(ctx: BenchContext, scope: Scope, scenario: string, late
   return { sink, port };
 }
 
-const subscriber: Scenario = {
-  name: "subscriber",
-  description: "a pre-filled stream drained by the subscriber to a local sink answering 200",
-  repeatable: true,
-  async run(ctx, scope) {
-    if (!subscriberAvailable()) return skipped("subscriber", "subscriber not available");
-    await resetStream(ctx);
-    const n = ctx.scale.subscriber;
-    await publishBaseline(ctx, scope, n, false);
-    const { sink, port } = await startSink(ctx, scope, "subscriber", false);
-    const sinkSampler = scope.sample(sink.pid);
-    const sub = scope.start(
-      ctx,
-      "subscriber",
-      "http_subscriber",
-      "services/http_subscriber/main.ts",
-      {
-        env: subscriberEnv(ctx, port, "bench-drain"),
-        underTest: true,
-      },
-    );
-    const sampler = scope.sample(sub.pid);
-    const stats = await waitSink(port, n, [sub], 30_000);
-    const cpu = sampler.cpuSeconds();
-    sampler.stop();
-    const counted = stats.count - stats.firstBatch;
-    const result = rateResult(ctx, "subscriber", {
-      messages: counted,
-      seconds: (stats.lastAt - stats.firstAt) / 1000,
-      cpuSeconds: cpu,
-      peakRssKb: sampler.peakRssKb,
-    }, (rate) => {
-      const one = rateOf(ctx, "tcp-1");
-      return one ? [target(">= tcp-1", rate, one, ">=")] : [];
-    });
-    result.extra = {
-      batches: stats.batches,
-      received: stats.count,
-      sink_cpu_s: sinkSampler.cpuSeconds(),
-    };
-    await sub.stop();
-    return result;
-  },
-};
+function subscriberScenario(name: string, packed: boolean): Scenario {
+  return {
+    name,
+    description: `a pre-filled stream (${
+      packed ? `chunks of ${BENCH_CHUNK_MESSAGES} messages` : "one message each"
+    }) drained by the subscriber to a local sink answering 200`,
+    repeatable: true,
+    async run(ctx, scope) {
+      if (!subscriberAvailable()) return skipped(name, "subscriber not available");
+      await resetStream(ctx);
+      const n = ctx.scale.subscriber;
+      await publishBaseline(ctx, scope, n, false, packed ? BENCH_CHUNK_MESSAGES : 0);
+      const { sink, port } = await startSink(ctx, scope, name, false);
+      const sinkSampler = scope.sample(sink.pid);
+      const sub = scope.start(
+        ctx,
+        name,
+        "http_subscriber",
+        "services/http_subscriber/main.ts",
+        {
+          env: {
+            ...subscriberEnv(ctx, port, "bench-drain"),
+            // The ack window counts JetStream messages: as many lines held as per message.
+            ...(packed ? { SUB_MAX_ACK_PENDING: "128" } : {}),
+          },
+          underTest: true,
+        },
+      );
+      const sampler = scope.sample(sub.pid);
+      const stats = await waitSink(port, n, [sub], 30_000);
+      const cpu = sampler.cpuSeconds();
+      sampler.stop();
+      const counted = stats.count - stats.firstBatch;
+      const result = rateResult(ctx, name, {
+        messages: counted,
+        seconds: (stats.lastAt - stats.firstAt) / 1000,
+        cpuSeconds: cpu,
+        peakRssKb: sampler.peakRssKb,
+      }, (rate) => {
+        const t: TargetCheck[] = [];
+        const one = rateOf(ctx, packed ? "tcp-1" : "tcp-1-per-message");
+        if (one) t.push(target(packed ? ">= tcp-1" : ">= tcp-1-per-message", rate, one, ">="));
+        const base = rateOf(ctx, "baseline");
+        if (packed && base) t.push(target(">= 1.5 x baseline", rate, 1.5 * base, ">="));
+        return t;
+      });
+      result.extra = {
+        batches: stats.batches,
+        received: stats.count,
+        sink_cpu_s: sinkSampler.cpuSeconds(),
+      };
+      await sub.stop();
+      return result;
+    },
+  };
+}
 
-const endToEnd: Scenario = {
-  name: "end-to-end",
-  description:
-    "generator -> TCP -> JetStream -> subscriber -> sink at half of tcp-1's rate: latency",
-  async run(ctx, scope) {
-    if (!subscriberAvailable()) return skipped("end-to-end", "subscriber not available");
-    await resetStream(ctx);
-    const rcv = await startReceiver(ctx, scope, "end-to-end", "tcp");
-    const { sink, port } = await startSink(ctx, scope, "end-to-end", true);
-    const sinkSampler = scope.sample(sink.pid);
-    const sub = scope.start(
-      ctx,
-      "end-to-end",
-      "http_subscriber",
-      "services/http_subscriber/main.ts",
-      {
-        env: subscriberEnv(ctx, port, "bench-e2e"),
-        underTest: true,
-      },
-    );
-    await sub.event("ready");
-    const rcvSampler = scope.sample(rcv.child.pid);
-    const subSampler = scope.sample(sub.pid);
-    const cpu0 = rcvSampler.cpuSeconds() + subSampler.cpuSeconds();
-    const rate = Math.max(100, Math.round((rateOf(ctx, "tcp-1") ?? SEED_RATE) / 2));
-    const gen = scope.start(ctx, "end-to-end", "log_generator", "services/log_generator/main.ts", {
-      env: {
-        GEN_TARGET: `tcp://127.0.0.1:${rcv.port}`,
-        GEN_RATE: String(rate),
-        GEN_DURATION: `${ctx.scale.e2eSeconds}s`,
-        GEN_SIZE: String(MESSAGE_SIZE),
-        GEN_HOSTNAME: "bench-host",
-        LOG_FORMAT: "json",
-      },
-    });
-    const status = await gen.wait(ctx.scale.e2eSeconds * 1000 + 60_000);
-    if (status.code !== 0) {
-      throw new Error(`generator exited with ${status.code}: ${gen.stderr.slice(-500)}`);
-    }
-    const sent = Number(logLine(gen.stderr, "done")?.sent ?? 0);
-    await waitStored(ctx, sent, [rcv.child]);
-    const stats = await waitSink(port, sent, [sub, rcv.child], SUB_BATCH_TIMEOUT_MS + 20_000);
-    const cpu1 = rcvSampler.cpuSeconds() + subSampler.cpuSeconds();
-    rcvSampler.stop();
-    subSampler.stop();
-    // Receiver and subscriber together: the pipeline under test.
-    const result = rateResult(ctx, "end-to-end", {
-      messages: stats.count,
-      seconds: (stats.lastAt - stats.firstAt) / 1000,
-      cpuSeconds: cpu1 - cpu0,
-      peakRssKb: rcvSampler.peakRssKb + subSampler.peakRssKb,
-    }, () => []);
-    result.p50_ms = stats.p50Ms;
-    result.p99_ms = stats.p99Ms;
-    result.ratio_to_baseline = undefined;
-    result.targets = [
-      target(
-        `p99 < SUB_BATCH_TIMEOUT + 1 s (${SUB_BATCH_TIMEOUT_MS + 1000} ms)`,
-        stats.p99Ms,
-        SUB_BATCH_TIMEOUT_MS + 1000,
-        "<",
-      ),
-    ];
-    result.extra = {
-      offered_rate: rate,
-      sent,
-      max_ms: stats.maxMs,
-      receiver_rss_mb: rcvSampler.peakRssKb / 1024,
-      subscriber_rss_mb: subSampler.peakRssKb / 1024,
-      receiver_cpu_s: rcvSampler.last?.cpuSeconds ?? 0,
-      subscriber_cpu_s: subSampler.last?.cpuSeconds ?? 0,
-      sink_cpu_s: sinkSampler.cpuSeconds(),
-    };
-    return result;
-  },
-};
+function endToEndScenario(name: string, packed: boolean): Scenario {
+  return {
+    name,
+    description: packed
+      ? `generator -> TCP -> JetStream (packed) -> subscriber -> sink at ${
+        2 * PER_MESSAGE_E2E_RATE
+      } lines/s (or half of tcp-1's rate if more): sustained, latency`
+      : "generator -> TCP -> JetStream (one message each) -> subscriber -> sink at half of tcp-1-per-message's rate: latency",
+    async run(ctx, scope) {
+      if (!subscriberAvailable()) return skipped(name, "subscriber not available");
+      await resetStream(ctx);
+      const rcv = await startReceiver(ctx, scope, name, "tcp", {
+        env: { TCPRCVR_PACK: String(packed) },
+      });
+      const { sink, port } = await startSink(ctx, scope, name, true);
+      const sinkSampler = scope.sample(sink.pid);
+      const sub = scope.start(
+        ctx,
+        name,
+        "http_subscriber",
+        "services/http_subscriber/main.ts",
+        {
+          env: {
+            ...subscriberEnv(ctx, port, "bench-e2e"),
+            ...(packed ? { SUB_MAX_ACK_PENDING: "128" } : {}),
+          },
+          underTest: true,
+        },
+      );
+      await sub.event("ready");
+      const rcvSampler = scope.sample(rcv.child.pid);
+      const subSampler = scope.sample(sub.pid);
+      const cpu0 = rcvSampler.cpuSeconds() + subSampler.cpuSeconds();
+      const half = Math.round(
+        (rateOf(ctx, packed ? "tcp-1" : "tcp-1-per-message") ?? SEED_RATE) / 2,
+      );
+      const smoke = ctx.scale.name === "smoke";
+      const rate = packed && !smoke
+        ? Math.max(2 * PER_MESSAGE_E2E_RATE, half)
+        : Math.max(100, half);
+      const gen = scope.start(ctx, name, "log_generator", "services/log_generator/main.ts", {
+        env: {
+          GEN_TARGET: `tcp://127.0.0.1:${rcv.port}`,
+          GEN_RATE: String(rate),
+          GEN_DURATION: `${ctx.scale.e2eSeconds}s`,
+          GEN_SIZE: String(MESSAGE_SIZE),
+          GEN_HOSTNAME: "bench-host",
+          LOG_FORMAT: "json",
+        },
+      });
+      const status = await gen.wait(ctx.scale.e2eSeconds * 1000 + 60_000);
+      if (status.code !== 0) {
+        throw new Error(`generator exited with ${status.code}: ${gen.stderr.slice(-500)}`);
+      }
+      const sent = Number(logLine(gen.stderr, "done")?.sent ?? 0);
+      await waitLines(ctx, sent, [rcv.child], packed);
+      const stats = await waitSink(port, sent, [sub, rcv.child], SUB_BATCH_TIMEOUT_MS + 20_000);
+      const cpu1 = rcvSampler.cpuSeconds() + subSampler.cpuSeconds();
+      rcvSampler.stop();
+      subSampler.stop();
+      // Receiver and subscriber together: the pipeline under test.
+      const result = rateResult(ctx, name, {
+        messages: stats.count,
+        seconds: (stats.lastAt - stats.firstAt) / 1000,
+        cpuSeconds: cpu1 - cpu0,
+        peakRssKb: rcvSampler.peakRssKb + subSampler.peakRssKb,
+      }, () => []);
+      result.p50_ms = stats.p50Ms;
+      result.p99_ms = stats.p99Ms;
+      result.ratio_to_baseline = undefined;
+      result.targets = [
+        target(
+          `p99 < SUB_BATCH_TIMEOUT + 1 s (${SUB_BATCH_TIMEOUT_MS + 1000} ms)`,
+          stats.p99Ms,
+          SUB_BATCH_TIMEOUT_MS + 1000,
+          "<",
+        ),
+      ];
+      if (packed && !smoke) {
+        result.targets.push(
+          target(
+            `>= 2 x ${PER_MESSAGE_E2E_RATE} lines/s`,
+            result.msgs_per_s ?? 0,
+            2 * PER_MESSAGE_E2E_RATE,
+            ">=",
+          ),
+        );
+      }
+      result.extra = {
+        offered_rate: rate,
+        sent,
+        max_ms: stats.maxMs,
+        receiver_rss_mb: rcvSampler.peakRssKb / 1024,
+        subscriber_rss_mb: subSampler.peakRssKb / 1024,
+        receiver_cpu_s: rcvSampler.last?.cpuSeconds ?? 0,
+        subscriber_cpu_s: subSampler.last?.cpuSeconds ?? 0,
+        sink_cpu_s: sinkSampler.cpuSeconds(),
+      };
+      return result;
+    },
+  };
+}
 
 /** The hard limit of open files a child can raise its soft limit to. */
 function hardFdLimit(): number {
@@ -755,11 +948,17 @@ const micro: Scenario = {
 /** Every scenario, in the order they run (later ones compare with earlier ones). */
 export const SCENARIOS: Scenario[] = [
   baseline,
-  tcpScenario("tcp-1", 1, (s) => s.tcp1),
-  tcpScenario("tcp-16", 16, (s) => s.tcp16),
-  http32,
-  subscriber,
-  endToEnd,
+  tcpScenario("tcp-1-per-message", 1, (s) => s.tcp1, false),
+  tcpScenario("tcp-1", 1, (s) => s.tcp1, true),
+  tcpScenario("tcp-16-per-message", 16, (s) => s.tcp16, false),
+  tcpScenario("tcp-16", 16, (s) => s.tcp16, true),
+  http32Scenario("http-32-per-message", false),
+  http32Scenario("http-32", true),
+  httpBatch,
+  subscriberScenario("subscriber-per-message", false),
+  subscriberScenario("subscriber", true),
+  endToEndScenario("end-to-end-per-message", false),
+  endToEndScenario("end-to-end", true),
   idle,
   micro,
 ];

@@ -14,8 +14,16 @@
  * published with their deadline and tells each of them the outcome; a
  * chunk of {@link send} messages only (TCP) is resent until acknowledged.
  *
+ * Waiting callers should not wait for company that is not coming (the
+ * linger), so such chunks close like Nagle's algorithm sends: at once
+ * (after the current turn of the event loop, which lets concurrent
+ * requests join) while no chunk of waiting callers awaits its ack, else
+ * when the one in flight is acknowledged — the linger and size remain
+ * upper bounds.
+ *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { type JetStreamPublisher, publishHeaderBytes, type PublishOutcome } from "../broker/mod.ts";
 import {
   COUNT_HEADER,
@@ -69,6 +77,8 @@ interface OpenChunk {
   /** Earliest deadline of a waiting caller; Infinity when nobody waits. */
   deadline: number;
   done: PromiseWithResolvers<PublishOutcome> | undefined;
+  /** A close after this turn of the event loop is scheduled. */
+  nudged: boolean;
 }
 
 /** Packs messages into chunks; see the module documentation. */
@@ -82,6 +92,8 @@ export class ChunkPacker implements MessageSink {
   /** A buffer of an earlier chunk whose bytes were copied out; reused by the next. */
   #spare: Uint8Array | undefined;
   #inflightBytes = 0;
+  /** Chunks of waiting callers published and not yet settled. */
+  #waitedInflight = 0;
   #waiters: (() => void)[] = [];
 
   constructor(publisher: JetStreamPublisher, o: PackerOptions) {
@@ -130,6 +142,7 @@ export class ChunkPacker implements MessageSink {
     c.done ??= Promise.withResolvers<PublishOutcome>();
     const promise = c.done.promise;
     this.#closeIfFull(c);
+    this.#nudge();
     return promise;
   }
 
@@ -150,6 +163,7 @@ export class ChunkPacker implements MessageSink {
       waits.add(c.done.promise);
     }
     if (this.#open !== undefined) this.#closeIfFull(this.#open);
+    this.#nudge();
     const outcomes = await Promise.all(waits);
     return outcomes.find((o) => o !== "ok") ?? "ok";
   }
@@ -193,6 +207,7 @@ export class ChunkPacker implements MessageSink {
       timer: undefined,
       deadline: Infinity,
       done: undefined,
+      nudged: false,
     };
     c.timer = setTimeout(() => {
       c.timer = undefined;
@@ -238,16 +253,30 @@ export class ChunkPacker implements MessageSink {
       return;
     }
     const left = Math.max(1, c.deadline - performance.now());
+    this.#waitedInflight++;
+    const settled = (outcome: PublishOutcome) => {
+      this.#release(size);
+      this.#waitedInflight--;
+      done.resolve(outcome);
+      this.#nudge();
+    };
     this.#publisher.publish(data, c.id, left, { headers, onSettled }).then(
-      (outcome) => {
-        this.#release(size);
-        done.resolve(outcome);
-      },
-      () => {
-        this.#release(size);
-        done.resolve("unavailable");
-      },
+      settled,
+      () => settled("unavailable"),
     );
+  }
+
+  /**
+   * Closes the open chunk of waiting callers after this turn of the event
+   * loop when no chunk of waiting callers is in flight (see the module doc).
+   */
+  #nudge(): void {
+    const c = this.#open;
+    if (c === undefined || c.done === undefined || c.nudged || this.#waitedInflight > 0) return;
+    c.nudged = true;
+    setImmediate(() => {
+      if (this.#open === c) this.#close(c);
+    });
   }
 
   #release(size: number): void {

@@ -17,7 +17,7 @@ Deno.test({
       const t0 = performance.now();
       const r = await ServiceProcess.run("services/bench/main.ts", {}, ["--smoke", "--out", out]);
       const seconds = (performance.now() - t0) / 1000;
-      assert.ok(seconds < 60, `smoke bench took ${seconds.toFixed(1)} s`);
+      assert.ok(seconds < 120, `smoke bench took ${seconds.toFixed(1)} s`);
       assert.equal(
         r.code,
         0,
@@ -40,7 +40,7 @@ Deno.test({
       }
       assert.ok(by["tcp-1"].ratio_to_baseline > 0);
       assert.deepEqual(by["tcp-1"].targets.map((t: { name: string }) => t.name), [
-        ">= 0.8 x baseline",
+        ">= 2 x baseline",
         ">= 6 x seed (33000)",
       ]);
       assert.ok(by.idle.peak_rss_mb > 0 && by.idle.extra.connections === 200);
