@@ -119,3 +119,13 @@ export function openChunk(m: JsMsg): OpenedChunk {
   for (let i = 0; i < messages.length; i++) lines[i] = new ChunkLine(tracker, messages[i], i);
   return { lines, skippedBytes };
 }
+
+/**
+ * The ack window (`max_ack_pending`) counts JetStream messages; the default
+ * (`SUB_BATCH_SIZE` × (`SUB_POSTERS` + 2)) is sized in lines. For a stream
+ * of chunks of `linesPerChunk` lines, the window that holds about as many
+ * lines: at least 16 chunks.
+ */
+export function chunkAckWindow(defaultWindow: number, linesPerChunk: number): number {
+  return Math.max(16, Math.ceil(defaultWindow / Math.max(1, linesPerChunk)));
+}

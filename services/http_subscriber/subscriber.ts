@@ -39,7 +39,13 @@ import {
 } from "./consumer.ts";
 import { type DeadLetter, DeadLetterPublisher, UNDECODABLE } from "./dead_letter.ts";
 import { BatchPoster, type FetchFn, type PostOutcome } from "./poster.ts";
-import { ChunkLine, type Deliverable, holdsChunk, openChunk } from "./chunk_intake.ts";
+import {
+  chunkAckWindow,
+  ChunkLine,
+  type Deliverable,
+  holdsChunk,
+  openChunk,
+} from "./chunk_intake.ts";
 import { stubFetch } from "./stub_sink.ts";
 import { hostPort } from "../runtime/ready.ts";
 
@@ -172,6 +178,7 @@ export class Subscriber {
   #pendingPolling = false;
   #newestDeliveredNs = 0;
   #lastSeq = 0;
+  #ackWindowFitted = false;
   #consuming = false;
   #connected = false;
   #stopping = false;
@@ -517,6 +524,7 @@ export class Subscriber {
           : this.#s.consumer.start;
         await this.#openWithRetry(start);
         if (this.#stopping) return;
+        this.#ackWindowFitted = false;
         await this.#consume();
         this.#log.info("consuming again", { consumer: this.consumerName });
       } catch (err) {
@@ -568,6 +576,7 @@ export class Subscriber {
       return;
     }
     this.counters.received.value += lines.length - 1;
+    if (!this.#ackWindowFitted) this.#fitAckWindow(lines.length);
     const writer = this.#writer;
     for (const l of lines) {
       let line: Uint8Array;
@@ -579,6 +588,32 @@ export class Subscriber {
       }
       this.#batcher.addBytes(l, line);
     }
+  }
+
+  /**
+   * Once, at the first chunk: when SUB_MAX_ACK_PENDING was left at its
+   * default (sized in lines), shrinks the consumer's ack window so that it
+   * holds about as many lines in chunks — else a slow remote could make
+   * it hold tens of times more lines in memory.
+   */
+  #fitAckWindow(linesPerChunk: number): void {
+    this.#ackWindowFitted = true;
+    const opened = this.#opened;
+    if (this.#s.config.maxAckPending !== undefined || opened === undefined || !this.#nc) return;
+    const window = chunkAckWindow(this.#s.consumer.maxAckPending, linesPerChunk);
+    if (window >= this.#s.consumer.maxAckPending) return;
+    const stream = this.#s.consumer.stream;
+    this.#nc.jetstreamManager({ checkAPI: false })
+      .then((jsm) => jsm.consumers.update(stream, opened.info.name, { max_ack_pending: window }))
+      .then(() =>
+        this.#log.info("the stream holds chunks: ack window fitted", {
+          max_ack_pending: window,
+          lines_per_chunk: linesPerChunk,
+        })
+      )
+      .catch((err) =>
+        this.#log.warn("could not fit the ack window to chunks", { error: errorMessage(err) })
+      );
   }
 
   #onBatch(b: Batch<Deliverable>, reason: FlushReason): void {

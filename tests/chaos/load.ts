@@ -102,7 +102,8 @@ export async function expectStored(
   let duplicates = 0;
   while (Date.now() < deadline) {
     try {
-      const msgs = await readStream(nc, stream, 20_000);
+      // Packed receivers take in more under overload: reading it all back takes longer.
+      const msgs = await readStream(nc, stream, Math.max(20_000, expected.length / 10));
       const seen = new Set<string>();
       duplicates = 0;
       for (const m of msgs) {
