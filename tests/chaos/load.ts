@@ -103,7 +103,7 @@ export async function expectStored(
   while (Date.now() < deadline) {
     try {
       // Packed receivers take in more under overload: reading it all back takes longer.
-      const msgs = await readStream(nc, stream, Math.max(20_000, expected.length / 10));
+      const msgs = await readStream(nc, stream, Math.max(20_000, expected.length / 4));
       const seen = new Set<string>();
       duplicates = 0;
       for (const m of msgs) {

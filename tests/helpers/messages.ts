@@ -75,7 +75,8 @@ async function readAll(
   if (total === 0) return out;
   let read = 0;
   const consumer = await js.consumers.get(stream);
-  const iter = await consumer.consume({ max_messages: 1000 });
+  // Bounded in bytes: chunks of 256 KiB in pulls of 1,000 messages stall the ordered consumer.
+  const iter = await consumer.consume({ max_bytes: 8 * 1024 * 1024 });
   const timer = setTimeout(() => iter.stop(), timeoutMs);
   try {
     for await (const m of iter) {
