@@ -209,8 +209,11 @@ Deno.test("packed: chunks fit the stream's max_msg_size; larger messages are cou
     subjects: ["lagermeister-test"],
     max_msg_size: 2000,
   });
-  const tcp = await startTcpReceiver(nats, { TCPRCVR_STATS_ADDRESS: "127.0.0.1:0" });
-  const http = await startHttpReceiver(nats);
+  const tcp = await startTcpReceiver(nats, {
+    TCPRCVR_STATS_ADDRESS: "127.0.0.1:0",
+    TCPRCVR_PACK: "true",
+  });
+  const http = await startHttpReceiver(nats, { RCVR_PACK: "true" });
   try {
     const small = Array.from({ length: 20 }, () => frameMessage(messageOfSize(300).bytes));
     await writeInChunks(

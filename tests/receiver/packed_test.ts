@@ -55,8 +55,9 @@ async function waitForMessages(nc: NatsConnection, n: number): Promise<void> {
 
 Deno.test("packed by default: TCP and HTTP store Heka stream chunks with Lm-Format, Lm-Count and a chunk id; heka-cat reads one", async () => {
   const nats = await NatsServer.start();
-  const tcp = await startTcpReceiver(nats, { TCPRCVR_PACK_BYTES: "65536" });
-  const http = await startHttpReceiver(nats);
+  // PACK is the default; said here so that a run with *_PACK=false in the environment tests both.
+  const tcp = await startTcpReceiver(nats, { TCPRCVR_PACK_BYTES: "65536", TCPRCVR_PACK: "true" });
+  const http = await startHttpReceiver(nats, { RCVR_PACK: "true" });
   const nc = await connect({ servers: nats.url });
   try {
     const uuids = new Set<string>();
@@ -140,7 +141,7 @@ Deno.test("*_PACK=false keeps one JetStream message per log message, Nats-Msg-Id
 
 Deno.test("a chunk never exceeds the server's max_payload", async () => {
   const nats = await NatsServer.start({ config: "max_payload: 32768\n" });
-  const tcp = await startTcpReceiver(nats); // PACK_BYTES 256 KiB, clamped
+  const tcp = await startTcpReceiver(nats, { TCPRCVR_PACK: "true" }); // 256 KiB, clamped
   const nc = await connect({ servers: nats.url });
   try {
     const msgs = Array.from({ length: 300 }, (_, i) => makeMessage(i, { size: 2000 }).bytes);
