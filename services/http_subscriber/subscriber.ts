@@ -41,8 +41,23 @@ import { hostPort } from "../runtime/ready.ts";
 /** Messages asked for per pull request. */
 export const PULL_BATCH = 1000;
 
-/** How often the consumer's pending count is read. */
+/** How often the consumer's pending count is read (and the watchdog looks). */
 export const PENDING_POLL_MS = 5000;
+
+/**
+ * Lifetime of one pull request. nats.js sends idle heartbeats every half of
+ * it and, when it cannot check the consumer after a reconnect, waits this
+ * long before trying again — with its 30 s default a subscriber could sit
+ * idle for a minute after a broker crash.
+ */
+export const PULL_EXPIRES_MS = 5000;
+
+/**
+ * The watchdog re-opens the consume when the consumer has messages for us
+ * and none arrived over this many pending polls in a row (10 s: four
+ * heartbeat intervals) while connected.
+ */
+export const STALL_POLLS = 2;
 
 /** The `Sender` of the subscriber's MetricEvents. */
 export const STATS_SENDER = "http-output";
@@ -72,6 +87,8 @@ export interface SubscriberCounters {
   undecodable: Counter;
   redelivered: Counter;
   abandoned: Counter;
+  /** Times the watchdog found the consume stalled and re-opened it. */
+  stalls: Counter;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -167,6 +184,9 @@ export class Subscriber {
   #newestDeliveredNs = 0;
   #lastSeq = 0;
   #consuming = false;
+  /** Watchdog: `received` at its last look, and how many looks it has not moved. */
+  #watchReceived = 0;
+  #stuckPolls = 0;
   #connected = false;
   #stopping = false;
   #recovering = false;
@@ -190,6 +210,10 @@ export class Subscriber {
       abandoned: m.counter(
         "abandoned",
         "messages left unacked at shutdown (JetStream redelivers them)",
+      ),
+      stalls: m.counter(
+        "stalls",
+        "times messages were pending but none arrived, so the consume was re-opened",
       ),
     };
     m.gauge(
@@ -460,6 +484,7 @@ export class Subscriber {
   async #consume(): Promise<void> {
     const messages = await this.#opened!.consumer.consume({
       max_messages: PULL_BATCH,
+      expires: PULL_EXPIRES_MS,
       callback: (m) => this.#onMessage(m),
     });
     this.#messages = messages;
@@ -513,12 +538,43 @@ export class Subscriber {
         if (this.#stopping) return;
         await this.#consume();
         this.#log.info("consuming again", { consumer: this.consumerName });
-      } catch (err) {
-        this.#log.error("could not re-create the consumer", { error: errorMessage(err) });
-      } finally {
         this.#recovering = false;
+      } catch (err) {
+        // Never give up while running: a consumer that is not consuming is a stall.
+        this.#log.error("could not re-create the consumer; retrying", {
+          error: errorMessage(err),
+          retry_in_ms: 1000,
+        });
+        await sleep(1000);
+        this.#recovering = false;
+        this.#recover();
       }
     })();
+  }
+
+  /**
+   * The watchdog, fed by every pending poll: while connected, if the
+   * consumer holds messages it could deliver (pending, and room under
+   * max_ack_pending) and none arrived over {@link STALL_POLLS} polls, re-open.
+   */
+  #watch(numPending: number, numAckPending: number): void {
+    const received = this.counters.received.value;
+    if (received !== this.#watchReceived || numPending === 0 || !this.#consuming) {
+      this.#watchReceived = received;
+      this.#stuckPolls = 0;
+      return;
+    }
+    if (!this.#connected || this.#recovering || this.#stopping) return;
+    if (numAckPending >= this.#s.consumer.maxAckPending) return; // busy, not stalled
+    if (++this.#stuckPolls < STALL_POLLS) return;
+    this.#stuckPolls = 0;
+    this.counters.stalls.value++;
+    this.#log.warn("consumer stalled: messages pending but none received; re-opening", {
+      pending: numPending,
+      ack_pending: numAckPending,
+      idle_s: STALL_POLLS * PENDING_POLL_MS / 1000,
+    });
+    this.#recover();
   }
 
   #onMessage(m: JsMsg): void {
@@ -665,7 +721,10 @@ export class Subscriber {
     if (!opened || this.#pendingPolling || !this.#connected || this.#stopping) return;
     this.#pendingPolling = true;
     opened.consumer.info(false)
-      .then((info) => this.#pending = info.num_pending)
+      .then((info) => {
+        this.#pending = info.num_pending;
+        this.#watch(info.num_pending, info.num_ack_pending);
+      })
       .catch((err) => this.#log.debug("consumer info failed", { error: errorMessage(err) }))
       .finally(() => this.#pendingPolling = false);
   }

@@ -46,7 +46,10 @@ Deno.test("broker SIGKILLed twice under TCP and HTTP load: nothing accepted is l
     assert.equal(http.proc.exited, undefined);
 
     // The subscriber rode out both crashes and delivers everything.
-    const lines = await expectDelivered(sink, [...tcpUuids, ...h.accepted], 60_000);
+    const lines = await expectDelivered(sink, [...tcpUuids, ...h.accepted], 60_000).catch((err) => {
+      console.log(`subscriber stderr (tail):\n${sub.stderr.slice(-6000)}`);
+      throw err;
+    });
     console.log(`sink got ${lines} lines for ${tcpUuids.length + h.accepted.length} messages`);
     assert.equal(sub.exited, undefined, "the subscriber is still running");
   } finally {
