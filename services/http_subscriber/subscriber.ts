@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { ConsumerMessages, ConsumerStatus, JsMsg, NatsConnection } from "nats";
+import type { ConsumerInfo, ConsumerMessages, ConsumerStatus, JsMsg, NatsConnection } from "nats";
 import { brokerOptions, connectBroker, ensureStream } from "../broker/mod.ts";
 import { JsonLineWriter } from "../heka/json.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
@@ -519,14 +519,18 @@ export class Subscriber {
    * still held, else after the newest one seen — duplicates rather than
    * gaps.
    */
-  #recover(): void {
+  #recover(reset?: { ackFloor: number }): void {
     if (this.#recovering || this.#stopping) return;
     this.#recovering = true;
     (async () => {
       try {
         await this.#messages?.close().catch(() => {});
         this.#consuming = false;
-        let oldest = Infinity;
+        let oldest = reset ? reset.ackFloor + 1 : Infinity;
+        const name = this.#opened?.info.name;
+        if (reset && name) {
+          await deleteConsumer(this.#nc!, this.#s.consumer.stream, name, false, this.#log);
+        }
         for (const h of this.#held) for (const m of h.msgs) oldest = Math.min(oldest, m.seq);
         for (const m of this.#batcher.openItems) oldest = Math.min(oldest, m.seq);
         const start: StartPolicy = oldest !== Infinity
@@ -553,27 +557,51 @@ export class Subscriber {
   }
 
   /**
-   * The watchdog, fed by every pending poll: while connected, if the
-   * consumer holds messages it could deliver (pending, and room under
-   * max_ack_pending) and none arrived over {@link STALL_POLLS} polls, re-open.
+   * The watchdog, fed by every pending poll. While connected and nothing
+   * arrived over {@link STALL_POLLS} polls: if the server counts deliveries
+   * as unacknowledged while we hold none, re-create the consumer after its
+   * ack floor (not for a shared group consumer, whose other members may
+   * hold them); else, if it has messages it could deliver (pending, and
+   * room under max_ack_pending), re-open the consume.
    */
-  #watch(numPending: number, numAckPending: number): void {
+  #watch(info: ConsumerInfo): void {
+    const { num_pending: pending, num_ack_pending: ackPending } = info;
     const received = this.counters.received.value;
-    if (received !== this.#watchReceived || numPending === 0 || !this.#consuming) {
+    const held = this.heldMessages;
+    // Deliveries the server counts as out that we do not hold: lost on the
+    // way, or acked but the ack lost (a broker crash restores consumer
+    // state from before them). The server waits the whole ack wait for them.
+    const unheld = ackPending > 0 && held === 0;
+    if (received !== this.#watchReceived || (pending === 0 && !unheld) || !this.#consuming) {
       this.#watchReceived = received;
       this.#stuckPolls = 0;
       return;
     }
     if (!this.#connected || this.#recovering || this.#stopping) return;
-    if (numAckPending >= this.#s.consumer.maxAckPending) return; // busy, not stalled
+    const canReset = unheld && !this.#s.consumer.shared;
+    // Every delivery we could take is out, and we hold them: busy, not stalled.
+    if (!canReset && (pending === 0 || ackPending >= this.#s.consumer.maxAckPending)) return;
     if (++this.#stuckPolls < STALL_POLLS) return;
     this.#stuckPolls = 0;
     this.counters.stalls.value++;
-    this.#log.warn("consumer stalled: messages pending but none received; re-opening", {
-      pending: numPending,
-      ack_pending: numAckPending,
+    const fields = {
+      pending,
+      ack_pending: ackPending,
+      held,
       idle_s: STALL_POLLS * PENDING_POLL_MS / 1000,
-    });
+    };
+    if (canReset) {
+      // We hold nothing: restart the consumer after its ack floor, so the
+      // server hands those messages out again now. Duplicates, never gaps.
+      this.#log.warn(
+        "consumer stalled: the server waits for acks of deliveries we do not hold; " +
+          "re-creating it after its ack floor",
+        { ...fields, ack_floor: info.ack_floor.stream_seq },
+      );
+      this.#recover({ ackFloor: info.ack_floor.stream_seq });
+      return;
+    }
+    this.#log.warn("consumer stalled: messages pending but none received; re-opening", fields);
     this.#recover();
   }
 
@@ -723,7 +751,7 @@ export class Subscriber {
     opened.consumer.info(false)
       .then((info) => {
         this.#pending = info.num_pending;
-        this.#watch(info.num_pending, info.num_ack_pending);
+        this.#watch(info);
       })
       .catch((err) => this.#log.debug("consumer info failed", { error: errorMessage(err) }))
       .finally(() => this.#pendingPolling = false);

@@ -5,7 +5,7 @@
  * reproducible stand-in for a consume that stopped pulling.
  */
 import assert from "node:assert/strict";
-import { connect } from "nats";
+import { AckPolicy, connect, DeliverPolicy, nanos } from "nats";
 import { freePort, NatsServer } from "../helpers/nats_server.ts";
 import { compareVersions } from "../../services/runtime/nats_server_bin.ts";
 import {
@@ -66,6 +66,68 @@ Deno.test("watchdog: pending messages but nothing received → the consume is re
     sub.status.then(() => exited = true);
     await new Promise((r) => setTimeout(r, 0));
     assert.equal(exited, false, "still running");
+  } finally {
+    sub?.kill();
+    await sub?.status;
+    await sink.close();
+    await nc.close();
+    await server.dispose();
+  }
+});
+
+Deno.test("watchdog: deliveries the server waits on but we never got (as after a broker crash) → consumer re-created after its ack floor", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  const sink = Sink.start();
+  let sub: SubscriberProcess | undefined;
+  try {
+    await makeStream(nc, STREAM, SUBJECT);
+    const jsm = await nc.jetstreamManager();
+    const msgs = hekaMessages(300, "ghost");
+    await publishAll(nc.jetstream(), SUBJECT, msgs);
+    // The subscriber's durable already exists, and 50 deliveries — its whole
+    // ack window — went to a connection that is gone (what a broker restored
+    // from before its crash believes): the server waits 5 minutes for them.
+    const name = "ghosted-g1";
+    await jsm.consumers.add(STREAM, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(300_000),
+      max_ack_pending: 50,
+      filter_subject: SUBJECT,
+    });
+    const ghost = await connect({ servers: server.url, noAsyncTraces: true });
+    const c = await ghost.jetstream().consumers.get(STREAM, name);
+    const taken = await c.fetch({ max_messages: 50, expires: 2000 });
+    for await (const _ of taken) { /* received, never acked */ }
+    await ghost.close();
+    assert.equal((await jsm.consumers.info(STREAM, name)).num_ack_pending, 50);
+
+    const statsPort = freePort();
+    sub = SubscriberProcess.spawn({
+      SUB_NATS_URL: server.url,
+      SUB_REMOTE_URL: sink.url("/bulk"),
+      SUB_DURABLE: "ghosted",
+      SUB_CLIENT_ID: "g1",
+      SUB_BATCH_TIMEOUT: "100ms",
+      SUB_ACK_WAIT: "5m",
+      SUB_MAX_ACK_PENDING: "50",
+      SUB_STATS_ADDRESS: `127.0.0.1:${statsPort}`,
+    });
+    await sub.waitReady();
+    await sub.waitForLog(
+      /level=warn .*the server waits for acks of deliveries we do not hold; re-creating it after its ack floor" pending=250 ack_pending=50 held=0 .*ack_floor=0/,
+      30_000,
+    );
+    assert.ok(
+      await waitUntil(() => new Set(sink.accepted).size >= 300, 30_000),
+      `all 300 delivered, got ${new Set(sink.accepted).size}`,
+    );
+    const got = new Set(sink.accepted.map((l) => JSON.parse(l).Uuid));
+    for (const m of msgs) assert.ok(got.has(m.uuid), `missing ${m.uuid}`);
+    const vars = await (await fetch(`http://127.0.0.1:${statsPort}/debug/vars`)).json();
+    assert.ok(vars.stalls >= 1);
   } finally {
     sub?.kill();
     await sub?.status;
