@@ -86,8 +86,11 @@ export function wireBytesOf(
  * one U+FFFD); `text` itself when those bytes were valid UTF-8.
  */
 export function goTextOf(holder: HekaMessage | HekaField, slot: StringSlot, text: string): string {
-  const r = lookup(holder, slot, text);
-  if (r === undefined) return text;
+  // A miss is cheap: V8 answers at once for an object that never was a key.
+  const slots = records.get(holder);
+  if (slots === undefined) return text;
+  const r = slots.get(slot);
+  if (r === undefined || r.text !== text) return text;
   return r.goText ??= decodeUtf8Go(r.bytes);
 }
 

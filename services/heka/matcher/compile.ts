@@ -169,7 +169,7 @@ function fieldTests(op: Operator, value: Value): FieldTests {
     case "regex": {
       const test = regexTest(op, value.test);
       return {
-        str: (f, s, ai) => test(s.indexOf("\uFFFD") < 0 ? s : goTextOf(f, ai, s)),
+        str: (f, s, ai) => test(goTextOf(f, ai, s)),
         bytes: (b) => test(decodeGo(b)),
         num: () => false,
         bool: isFalse,
@@ -269,10 +269,9 @@ function stringHeader(name: StringHeader, op: Operator, v: string): Predicate {
   throw new Error(`unreachable: ${name} is not a string header`);
 }
 
-/** A regex test on the Go reading of a header (only a text with U+FFFD can differ). */
+/** A regex test on the Go reading of a header. */
 function regexHeader(name: HeaderName, test: StringTest): Predicate {
-  const go = (m: HekaMessage, slot: StringSlot, s: string) =>
-    test(s.indexOf("\uFFFD") < 0 ? s : goTextOf(m, slot, s));
+  const go = (m: HekaMessage, slot: StringSlot, s: string) => test(goTextOf(m, slot, s));
   switch (name) {
     case "Uuid":
       return (m) => test(uuidText(m.uuid));
@@ -347,26 +346,25 @@ function leastInt64(pred: (x: number) => boolean): bigint {
 function timestampTest(op: Operator, v: number): Predicate {
   const from = leastInt64((x) => x >= v); // float64(t) >= v  <=>  t >= from
   const past = leastInt64((x) => x > v); //  float64(t) > v   <=>  t >= past
-  const ts = (m: HekaMessage) => m.timestamp ?? 0n;
   switch (op) {
     case "==":
       return (m) => {
-        const t = ts(m);
+        const t = m.timestamp ?? 0n;
         return t >= from && t < past;
       };
     case "!=":
       return (m) => {
-        const t = ts(m);
+        const t = m.timestamp ?? 0n;
         return t < from || t >= past;
       };
     case "<":
-      return (m) => ts(m) < from;
+      return (m) => (m.timestamp ?? 0n) < from;
     case "<=":
-      return (m) => ts(m) < past;
+      return (m) => (m.timestamp ?? 0n) < past;
     case ">":
-      return (m) => ts(m) >= past;
+      return (m) => (m.timestamp ?? 0n) >= past;
     case ">=":
-      return (m) => ts(m) >= from;
+      return (m) => (m.timestamp ?? 0n) >= from;
   }
   throw new Error(`unreachable: Timestamp ${op}`);
 }
@@ -440,12 +438,41 @@ function stringTest(op: Operator, v: string): TextTest {
   }
   const lit = utf8Encoder.encode(v);
   const test = byOrder(op, (c: number) => c);
-  return (s, h, slot) =>
-    test(
-      h === undefined || s.indexOf("\uFFFD") < 0
-        ? compareCodePoints(s, v)
-        : compareBytes(wireBytesOf(h, slot!, s), lit),
-    );
+  return (s, h, slot) => test(compareUtf8(s, v, lit, h, slot));
+}
+
+/**
+ * Orders `s` (the value in `slot` of `holder`) and the literal `v` (UTF-8
+ * `lit`) by their UTF-8 bytes: by code point, which is the same for valid
+ * UTF-8, unless `s` holds U+FFFD up to the first difference and was invalid
+ * UTF-8 on the wire; then by the wire bytes.
+ */
+function compareUtf8(
+  s: string,
+  v: string,
+  lit: Uint8Array,
+  holder: HekaMessage | HekaField | undefined,
+  slot: StringSlot | undefined,
+): number {
+  const n = s.length < v.length ? s.length : v.length;
+  let replacement = false;
+  let i = 0;
+  for (; i < n; i++) {
+    const x = s.charCodeAt(i);
+    if (x === 0xfffd) replacement = true;
+    if (x !== v.charCodeAt(i)) break;
+  }
+  if (replacement && holder !== undefined && wasInvalidUtf8(holder, slot!, s)) {
+    return compareBytes(wireBytesOf(holder, slot!, s), lit);
+  }
+  return i < n ? codePointDiff(s.charCodeAt(i), v.charCodeAt(i)) : s.length - v.length;
+}
+
+/** Orders two different UTF-16 code units by the code points they belong to. */
+function codePointDiff(x: number, y: number): number {
+  if (x >= 0xd800) x += x >= 0xe000 ? -0x800 : 0x2000;
+  if (y >= 0xd800) y += y >= 0xe000 ? -0x800 : 0x2000;
+  return x - y;
 }
 
 function regexTest(op: Operator, test: StringTest): StringTest {
@@ -482,26 +509,6 @@ function fieldFinder(name: string, fi: number): Getter<HekaField | undefined> {
     }
     return undefined;
   };
-}
-
-/**
- * Orders two strings by code point, which is the byte order of their UTF-8
- * (Go's string order). UTF-16 order differs only between surrogates and
- * U+E000..U+FFFF, which the shift below swaps.
- */
-export function compareCodePoints(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = a.length < b.length ? a.length : b.length;
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x !== y) {
-      if (x >= 0xd800) x += x >= 0xe000 ? -0x800 : 0x2000;
-      if (y >= 0xd800) y += y >= 0xe000 ? -0x800 : 0x2000;
-      return x - y;
-    }
-  }
-  return a.length - b.length;
 }
 
 /** Orders two byte strings lexicographically. */
