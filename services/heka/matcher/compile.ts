@@ -437,8 +437,17 @@ function stringTest(op: Operator, v: string): TextTest {
     return (s, h, slot) => s !== v || (h !== undefined && wasInvalidUtf8(h, slot!, s));
   }
   const lit = utf8Encoder.encode(v);
-  const test = byOrder(op, (c: number) => c);
-  return (s, h, slot) => test(compareUtf8(s, v, lit, h, slot));
+  switch (op) {
+    case "<":
+      return (s, h, slot) => compareUtf8(s, v, lit, h, slot) < 0;
+    case "<=":
+      return (s, h, slot) => compareUtf8(s, v, lit, h, slot) <= 0;
+    case ">":
+      return (s, h, slot) => compareUtf8(s, v, lit, h, slot) > 0;
+    case ">=":
+      return (s, h, slot) => compareUtf8(s, v, lit, h, slot) >= 0;
+  }
+  throw new Error(`unreachable: ordering ${op}`);
 }
 
 /**
@@ -462,10 +471,25 @@ function compareUtf8(
     if (x === 0xfffd) replacement = true;
     if (x !== v.charCodeAt(i)) break;
   }
-  if (replacement && holder !== undefined && wasInvalidUtf8(holder, slot!, s)) {
-    return compareBytes(wireBytesOf(holder, slot!, s), lit);
-  }
+  if (replacement && holder !== undefined) return compareWire(s, v, lit, holder, slot!);
   return i < n ? codePointDiff(s.charCodeAt(i), v.charCodeAt(i)) : s.length - v.length;
+}
+
+/** {@link compareUtf8}'s rare path: `s` holds U+FFFD, maybe from invalid UTF-8. */
+function compareWire(
+  s: string,
+  v: string,
+  lit: Uint8Array,
+  holder: HekaMessage | HekaField,
+  slot: StringSlot,
+): number {
+  if (wasInvalidUtf8(holder, slot, s)) return compareBytes(wireBytesOf(holder, slot, s), lit);
+  const n = s.length < v.length ? s.length : v.length;
+  for (let i = 0; i < n; i++) {
+    const x = s.charCodeAt(i), y = v.charCodeAt(i);
+    if (x !== y) return codePointDiff(x, y);
+  }
+  return s.length - v.length;
 }
 
 /** Orders two different UTF-16 code units by the code points they belong to. */
