@@ -44,6 +44,7 @@ const REFUSED: Record<string, RegExp> = {
   "Severity == 1.2.3": /malformed number "1\.2\.3"/,
   "Severity == 1-2": /malformed number "1-2"/,
   "Severity == 1e": /malformed number "1e"/,
+  "Pid == .": /malformed number "\."/,
   "Severity == 1e999": /number "1e999" out of range/,
   "Severity < 1e999": /number "1e999" out of range/,
   "Severity == 1E5": /malformed number "1E5"/, // Heka: Severity == 1, then "E" ends the spec

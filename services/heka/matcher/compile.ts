@@ -245,7 +245,7 @@ function decodeGo(b: Uint8Array): string {
 
 type StringHeader = "Type" | "Logger" | "Payload" | "EnvVersion" | "Hostname";
 
-function headerSlot(name: HeaderName): StringHeader & HeaderName {
+function headerSlot(name: HeaderName): StringHeader {
   if (name === "Uuid" || name === "Timestamp" || name === "Severity" || name === "Pid") {
     throw new Error(`unreachable: ${name} is not a string header`);
   }
