@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { type BindAddress, type ConfigSpec, describeConfig } from "../config/mod.ts";
+import {
+  type BindAddress,
+  type ConfigSpec,
+  describeConfig,
+  type TokenSource,
+} from "../config/mod.ts";
 import { StreamStats } from "../broker/mod.ts";
 import { MatcherSyntaxError } from "../heka/matcher/mod.ts";
 import { errorMessage, Logger, type LogLevel } from "../log/mod.ts";
@@ -14,11 +19,14 @@ import { onShutdown } from "../runtime/shutdown.ts";
 import { MessageGate } from "./gate.ts";
 import { ReceiverMetrics } from "./metrics.ts";
 import { closeStore, openStore, type Store, type StoreConfig } from "./store.ts";
+import type { BearerAuth } from "../net/bearer_auth.ts";
+import { loadBearerAuth } from "./tls.ts";
 
 /** The config every receiver has (from `receiverVars`). */
 export interface ReceiverConfig extends StoreConfig {
   matchSpec: string;
   statsAddress: BindAddress | undefined;
+  statsToken: TokenSource | undefined;
   loggingLevel: LogLevel;
 }
 
@@ -39,6 +47,8 @@ export interface ReceiverParts {
   store: Store;
   metrics: ReceiverMetrics;
   streamStats: StreamStats;
+  /** Token check of the stats endpoints (`*_STATS_TOKEN`), if set. */
+  statsAuth: BearerAuth | undefined;
 }
 
 /**
@@ -60,16 +70,21 @@ export async function openReceiver(
     Deno.exit(2);
   }
   log.info("starting", describeConfig(spec, Deno.env.toObject()));
+  const statsAuth = loadBearerAuth(id.program, `${id.prefix}STATS_TOKEN`, cfg.statsToken, {
+    log,
+  });
   const store = await openStore(cfg, log).catch((err) => {
     console.error(`${id.program}: cannot start: ${errorMessage(err)}`);
     Deno.exit(1);
   });
+  const metrics = new ReceiverMetrics(id.program, store.publisher);
   return {
     log,
     gate,
     store,
-    metrics: new ReceiverMetrics(id.program, store.publisher),
+    metrics,
     streamStats: new StreamStats(store.nc, cfg.stream),
+    statsAuth: statsAuth?.countIn(metrics.registry, "stats_unauthorized"),
   };
 }
 
@@ -105,6 +120,7 @@ export function serveReceiver(
       address: cfg.statsAddress,
       registry: metrics.registry,
       health,
+      auth: parts.statsAuth,
       onListen: (a) => log.info("stats listening", { address: `${a.hostname}:${a.port}` }),
     })
     : undefined;

@@ -10,7 +10,10 @@ import { ServiceProcess, waitForPort } from "./process.ts";
 /** A receiver child process and its port. */
 export interface RunningReceiver {
   proc: ServiceProcess;
+  /** The plaintext port (the TLS port when only TLS is served). */
   port: number;
+  /** The TLS port, when `TCPRCVR_TLS_CERT` is given. */
+  tlsPort?: number;
 }
 
 /** Starts `services/tcp_receiver/main.ts` and waits until it listens. */
@@ -19,17 +22,21 @@ export async function startTcpReceiver(
   env: Record<string, string> = {},
 ): Promise<RunningReceiver> {
   const port = freePort();
+  const tlsPort = env.TCPRCVR_TLS_CERT ? freePort() : undefined;
   const proc = ServiceProcess.start("services/tcp_receiver/main.ts", {
     TCPRCVR_NATS_URL: typeof nats === "string" ? nats : nats.url,
     TCPRCVR_CLIENT_ID: "test-tcp",
     TCPRCVR_BIND_ADDRESS: `127.0.0.1:${port}`,
+    ...(tlsPort ? { TCPRCVR_TLS_BIND_ADDRESS: `127.0.0.1:${tlsPort}` } : {}),
     TCPRCVR_STATS_ADDRESS: "off",
     TCPRCVR_NATS_RECONNECT_WAIT: "100ms",
     ...env,
   });
   await proc.waitFor(/msg=listening/);
+  if (tlsPort) await waitForPort(tlsPort);
+  if (env.TCPRCVR_TLS_ONLY === "true") return { proc, port: tlsPort!, tlsPort };
   await waitForPort(port);
-  return { proc, port };
+  return { proc, port, tlsPort };
 }
 
 /** Starts `services/http_receiver/main.ts` and waits until it listens. */
