@@ -17,6 +17,7 @@ import type { Logger } from "../log/mod.ts";
 import { loadDashboard } from "./assets.ts";
 import type { ProxyConfig } from "./config.ts";
 import { StatsProxy } from "./server.ts";
+import { BearerAuth } from "../net/bearer_auth.ts";
 
 export * from "./assets.ts";
 export * from "./client.ts";
@@ -37,6 +38,7 @@ export interface RunningStatsProxy {
  * config. Listens at once; connects to NATS in the background.
  */
 export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<RunningStatsProxy> {
+  const auth = cfg.token ? new BearerAuth(cfg.token, { log }).reloadOnSignal() : undefined;
   const assets = await loadDashboard({ log });
   const proxy = await StatsProxy.start({
     hostname: cfg.bindAddress,
@@ -48,11 +50,19 @@ export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<Runn
     clientBuffer: cfg.clientBuffer,
     clientQueue: cfg.clientQueue,
     assets,
+    auth,
     log,
   });
   log.info("stats proxy listening", {
     dashboard: `${proxy.url}/`,
     address: `${proxy.addr.hostname}:${proxy.addr.port}`,
+    token: auth ? "required" : "none",
   });
-  return { proxy, stop: () => proxy.stop() };
+  return {
+    proxy,
+    stop: () => {
+      auth?.close();
+      return proxy.stop();
+    },
+  };
 }
