@@ -6,14 +6,8 @@
 import { loadConfig } from "../config/mod.ts";
 import { counterRate, MetricTypes } from "../metrics/mod.ts";
 import { serveHttp } from "../net/http_server.ts";
-import {
-  loadBearerAuth,
-  loadTls,
-  openReceiver,
-  type ReceiverIdentity,
-  serveReceiver,
-  watchTls,
-} from "../receiver/mod.ts";
+import { loadBearerAuth, loadTls, watchTls } from "../net/startup.ts";
+import { openReceiver, type ReceiverIdentity, serveReceiver } from "../receiver/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { httpReceiverInfo, httpReceiverSpec } from "./config.ts";
 import { createHandler } from "./handler.ts";

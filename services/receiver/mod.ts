@@ -9,4 +9,3 @@ export * from "./gate.ts";
 export * from "./store.ts";
 export * from "./metrics.ts";
 export * from "./runtime.ts";
-export * from "./tls.ts";

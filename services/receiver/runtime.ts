@@ -20,7 +20,7 @@ import { MessageGate } from "./gate.ts";
 import { ReceiverMetrics } from "./metrics.ts";
 import { closeStore, openStore, type Store, type StoreConfig } from "./store.ts";
 import type { BearerAuth } from "../net/bearer_auth.ts";
-import { loadBearerAuth } from "./tls.ts";
+import { loadBearerAuth } from "../net/startup.ts";
 
 /** The config every receiver has (from `receiverVars`). */
 export interface ReceiverConfig extends StoreConfig {

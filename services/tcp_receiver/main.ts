@@ -6,13 +6,8 @@
 import { loadConfig } from "../config/mod.ts";
 import { SignatureVerifier } from "../heka/hmac.ts";
 import { MetricTypes } from "../metrics/mod.ts";
-import {
-  loadTls,
-  openReceiver,
-  type ReceiverIdentity,
-  serveReceiver,
-  watchTls,
-} from "../receiver/mod.ts";
+import { loadTls, watchTls } from "../net/startup.ts";
+import { openReceiver, type ReceiverIdentity, serveReceiver } from "../receiver/mod.ts";
 import { tcpReceiverInfo, tcpReceiverSpec } from "./config.ts";
 import { FrameHandler } from "./frame_handler.ts";
 import { TcpListener, type TcpListenerOptions } from "./listener.ts";

@@ -1,5 +1,5 @@
 /**
- * TLS and bearer tokens of a receiver at start: reads the certificate and
+ * TLS and bearer tokens of a program at start: reads the certificate and
  * key named by `*_TLS_CERT`/`*_TLS_KEY` (exit 2 with one line when they
  * cannot be used) and watches them for renewal.
  *
@@ -8,14 +8,14 @@
 import type { TokenSource } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { MetricsRegistry } from "../metrics/mod.ts";
-import { BearerAuth, TokenSourceError } from "../net/bearer_auth.ts";
+import { BearerAuth, TokenSourceError } from "./bearer_auth.ts";
 import {
   readTlsFiles,
   type TlsFiles,
   TlsFilesError,
   type TlsMaterial,
   watchTlsFiles,
-} from "../net/tls_files.ts";
+} from "./tls_files.ts";
 
 /**
  * The certificate of `*_TLS_CERT`/`*_TLS_KEY`, or `undefined` when neither
