@@ -27,15 +27,24 @@ export function loadTls(
   prefix: string,
   certFile: string,
   keyFile: string,
+  caFile = "",
 ): { files: TlsFiles; material: TlsMaterial } | undefined {
-  if (certFile === "" && keyFile === "") return undefined;
+  if (certFile === "" && keyFile === "") {
+    if (caFile !== "") {
+      console.error(
+        `${program}: ${prefix}TLS_CLIENT_CA needs ${prefix}TLS_CERT and ${prefix}TLS_KEY`,
+      );
+      Deno.exit(2);
+    }
+    return undefined;
+  }
   if (certFile === "" || keyFile === "") {
     console.error(
       `${program}: ${prefix}TLS_CERT and ${prefix}TLS_KEY must be set together (PEM files)`,
     );
     Deno.exit(2);
   }
-  const files = { certFile, keyFile };
+  const files: TlsFiles = caFile === "" ? { certFile, keyFile } : { certFile, keyFile, caFile };
   try {
     return { files, material: readTlsFiles(files) };
   } catch (err) {

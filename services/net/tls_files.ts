@@ -14,12 +14,16 @@ import { onReloadSignal } from "./reload_signal.ts";
 export interface TlsFiles {
   certFile: string;
   keyFile: string;
+  /** CA certificates a client certificate must chain to (TCP receiver only). */
+  caFile?: string;
 }
 
 /** The PEM text of a certificate chain and its key, as `Deno.listenTls`/`Deno.serve` take them. */
 export interface TlsMaterial {
   cert: string;
   key: string;
+  /** PEM text of {@link TlsFiles.caFile}. */
+  ca?: string;
 }
 
 /** A certificate or key that cannot be used; the message is one line naming the file. */
@@ -49,6 +53,13 @@ export function readTlsFiles(files: TlsFiles): TlsMaterial {
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
     throw new TlsFilesError(`TLS key ${files.keyFile} holds no PEM private key`);
   }
+  let ca: string | undefined;
+  if (files.caFile !== undefined) {
+    ca = readPem(files.caFile, "client CA file");
+    if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
+      throw new TlsFilesError(`TLS client CA file ${files.caFile} holds no PEM certificate`);
+    }
+  }
   try {
     Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key }).close();
   } catch (err) {
@@ -58,7 +69,7 @@ export function readTlsFiles(files: TlsFiles): TlsMaterial {
       }`,
     );
   }
-  return { cert, key };
+  return ca === undefined ? { cert, key } : { cert, key, ca };
 }
 
 /** Options of {@link watchTlsFiles}. */
@@ -105,7 +116,7 @@ export function watchTlsFiles(
         });
         return;
       }
-      if (next.cert === last.cert && next.key === last.key) return;
+      if (next.cert === last.cert && next.key === last.key && next.ca === last.ca) return;
       last = next;
       try {
         await o.onChange(next);
@@ -116,7 +127,9 @@ export function watchTlsFiles(
     });
     return running;
   };
-  const paths = new Set([resolve(files.certFile), resolve(files.keyFile)]);
+  const paths = new Set(
+    [files.certFile, files.keyFile, ...(files.caFile ? [files.caFile] : [])].map((f) => resolve(f)),
+  );
   const dirs = [...new Set([...paths].map((p) => dirname(p)))];
   let watcher: Deno.FsWatcher | undefined;
   try {

@@ -30,8 +30,8 @@ export const tcpReceiverInfo: ProgramInfo = {
     "",
     "TLS: TCPRCVR_TLS_CERT + TCPRCVR_TLS_KEY open a TLS port on TCPRCVR_TLS_BIND_ADDRESS",
     "(:35002) beside the plaintext one; TCPRCVR_TLS_ONLY=true opens no plaintext port.",
-    "The files are read again when they change or on SIGHUP. Client certificates are not",
-    "requested (see README, Security).",
+    "The files are read again when they change or on SIGHUP. TCPRCVR_TLS_CLIENT_CA requires",
+    "client certificates signed by those CAs on the TLS port (README, Security).",
   ],
 };
 
@@ -50,6 +50,10 @@ export const tcpReceiverSpec = {
   }),
   tlsKey: stringVar("TCPRCVR_TLS_KEY", {
     description: "PEM private key file of TCPRCVR_TLS_CERT",
+  }),
+  tlsClientCa: stringVar("TCPRCVR_TLS_CLIENT_CA", {
+    description:
+      "PEM file of CAs: the TLS port then requires a client certificate signed by one of them",
   }),
   tlsOnly: boolVar("TCPRCVR_TLS_ONLY", {
     default: false,

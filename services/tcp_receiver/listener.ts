@@ -5,11 +5,14 @@
  * Closes connections idle or stuck mid-frame for too long. With a
  * certificate it listens for TLS instead (one listener per port: plaintext
  * and TLS each have their own), and can switch to a renewed certificate.
+ * With client CAs (`tls.ca`) it requires a client certificate
+ * ({@link ClientCertListener}).
  *
  * @module
  */
 import { FrameSplitter } from "../heka/framing.ts";
 import type { TlsMaterial } from "../net/tls_files.ts";
+import { type ClientCertConn, ClientCertListener } from "../net/client_cert_listener.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import type { Counter, MetricsRegistry } from "../metrics/mod.ts";
 import type { FrameHandler } from "./frame_handler.ts";
@@ -23,7 +26,7 @@ export interface TcpListenerOptions {
   /** 0 = never close idle connections. */
   idleTimeoutMs: number;
   keepAlive: boolean;
-  /** Listen for TLS with this certificate (else plaintext). */
+  /** Listen for TLS with this certificate (else plaintext); with `ca`, require client certificates. */
   tls?: TlsMaterial;
 }
 
@@ -31,7 +34,7 @@ const MIN_READ = 4096;
 const MAX_READ = 256 * 1024;
 
 interface Client {
-  conn: Deno.TcpConn | Deno.TlsConn;
+  conn: Deno.TcpConn | Deno.TlsConn | ClientCertConn;
   peer: string;
   /** performance.now() of the last byte read. */
   lastRead: number;
@@ -43,7 +46,7 @@ interface Client {
 
 /** Accepts Heka streams and feeds their frames to a {@link FrameHandler}. */
 export class TcpListener {
-  #listener: Deno.Listener<Deno.TcpConn> | Deno.TlsListener;
+  #listener: Deno.Listener<Deno.TcpConn> | Deno.TlsListener | ClientCertListener;
   readonly #clients = new Set<Client>();
   readonly #handler: FrameHandler;
   readonly #o: TcpListenerOptions;
@@ -65,11 +68,12 @@ export class TcpListener {
     handler: FrameHandler,
     registry: MetricsRegistry,
     log: Logger,
+    listener?: ClientCertListener,
   ) {
     this.#o = o;
     this.#handler = handler;
     this.#log = log;
-    this.#listener = this.#listen(o.port, o.tls);
+    this.#listener = listener ?? this.#listen(o.port, o.tls);
     this.#connectionsTotal = registry.counter("connections_accepted", "TCP connections accepted");
     this.#rejectedConnections = registry.counter(
       "connections_rejected",
@@ -97,6 +101,31 @@ export class TcpListener {
     this.#accepting = this.#acceptLoop();
   }
 
+  /**
+   * Opens a listener; with client CAs (`o.tls.ca`) it binds through
+   * `node:tls`, which is asynchronous. Rejects when the address is taken.
+   */
+  static async open(
+    o: TcpListenerOptions,
+    handler: FrameHandler,
+    registry: MetricsRegistry,
+    log: Logger,
+  ): Promise<TcpListener> {
+    const ca = o.tls?.ca;
+    if (!o.tls || ca === undefined) return new TcpListener(o, handler, registry, log);
+    let self: TcpListener | undefined;
+    const l = await ClientCertListener.listen({
+      hostname: o.hostname,
+      port: o.port,
+      tls: { ...o.tls, ca },
+      onHandshakeError: (err, peer) => {
+        if (self) self.#handshakeFailed(err, peer);
+      },
+    });
+    self = new TcpListener(o, handler, registry, log, l);
+    return self;
+  }
+
   /** The bound address (port 0 resolves to a real port). */
   get addr(): Deno.NetAddr {
     return this.#listener.addr as Deno.NetAddr;
@@ -114,6 +143,10 @@ export class TcpListener {
   async setTls(material: TlsMaterial): Promise<void> {
     if (this.#closed || !this.#o.tls) return;
     const old = this.#listener;
+    if (old instanceof ClientCertListener) {
+      // node:tls swaps the certificate (and client CAs) in place.
+      return old.setTls({ ...material, ca: material.ca ?? this.#o.tls.ca ?? "" });
+    }
     const port = (old.addr as Deno.NetAddr).port;
     old.close();
     for (let attempt = 0;; attempt++) {
@@ -157,7 +190,7 @@ export class TcpListener {
 
   async #acceptLoop(): Promise<void> {
     while (!this.#closed) {
-      let conn: Deno.TcpConn | Deno.TlsConn;
+      let conn: Deno.TcpConn | Deno.TlsConn | ClientCertConn;
       const listener = this.#listener;
       try {
         conn = await listener.accept();
@@ -221,12 +254,7 @@ export class TcpListener {
       try {
         await c.conn.handshake();
       } catch (err) {
-        this.#tlsFailed!.value++;
-        const now = Date.now();
-        if (now - this.#lastTlsLog >= 1000) {
-          this.#lastTlsLog = now;
-          this.#log.warn("TLS handshake failed", { peer: c.peer, error: errorMessage(err) });
-        }
+        this.#handshakeFailed(err, c.peer);
         return;
       }
       c.lastRead = c.lastClean = performance.now();
@@ -266,6 +294,15 @@ export class TcpListener {
       }
     } catch (err) {
       if (!this.#closed && !(err instanceof Deno.errors.BadResource)) throw err;
+    }
+  }
+
+  #handshakeFailed(err: unknown, peer: string): void {
+    this.#tlsFailed!.value++;
+    const now = Date.now();
+    if (now - this.#lastTlsLog >= 1000) {
+      this.#lastTlsLog = now;
+      this.#log.warn("TLS handshake failed", { peer, error: errorMessage(err) });
     }
   }
 

@@ -6,6 +6,7 @@
 import { loadConfig } from "../config/mod.ts";
 import { SignatureVerifier } from "../heka/hmac.ts";
 import { MetricTypes } from "../metrics/mod.ts";
+import { errorMessage } from "../log/mod.ts";
 import { loadTls, watchTls } from "../net/startup.ts";
 import { openReceiver, type ReceiverIdentity, serveReceiver } from "../receiver/mod.ts";
 import { tcpReceiverInfo, tcpReceiverSpec } from "./config.ts";
@@ -18,7 +19,7 @@ const id: ReceiverIdentity = {
   prefix: "TCPRCVR_",
 };
 const cfg = loadConfig(tcpReceiverInfo, tcpReceiverSpec);
-const tls = loadTls(id.program, id.prefix, cfg.tlsCert, cfg.tlsKey);
+const tls = loadTls(id.program, id.prefix, cfg.tlsCert, cfg.tlsKey, cfg.tlsClientCa);
 if (cfg.tlsOnly && !tls) {
   console.error(`${id.program}: TCPRCVR_TLS_ONLY needs TCPRCVR_TLS_CERT and TCPRCVR_TLS_KEY`);
   Deno.exit(2);
@@ -47,7 +48,7 @@ if (!cfg.tlsOnly) {
 }
 let tlsWatch: { close(): void } | undefined;
 if (tls) {
-  const secure = new TcpListener(
+  const secure = await TcpListener.open(
     {
       hostname: cfg.tlsBindAddress.hostname,
       port: cfg.tlsBindAddress.port,
@@ -57,12 +58,16 @@ if (tls) {
     handler,
     metrics.registry,
     log,
-  );
+  ).catch((err) => {
+    console.error(`${id.program}: cannot listen on TCPRCVR_TLS_BIND_ADDRESS: ${errorMessage(err)}`);
+    Deno.exit(1);
+  });
   listeners.push(secure);
   tlsWatch = watchTls(tls, (m) => secure.setTls(m), log);
   log.info(cfg.tlsOnly ? "listening" : "listening for TLS", {
     address: `${secure.addr.hostname}:${secure.addr.port}`,
     tls: "true",
+    client_certificates: tls.material.ca ? "required" : "not requested",
   });
 }
 

@@ -156,6 +156,7 @@ export async function certificateSerial(path: string): Promise<string> {
 export async function servedCertificate(
   port: number,
   caCert: string,
+  client?: { cert: string; key: string },
 ): Promise<{ serial: string; subject: string } | undefined> {
   const sc = await new Deno.Command("openssl", {
     args: [
@@ -167,6 +168,7 @@ export async function servedCertificate(
       "-CAfile",
       caCert,
       "-verify_return_error",
+      ...(client ? ["-cert", client.cert, "-key", client.key] : []),
     ],
     stdin: "null",
     stdout: "piped",
@@ -188,6 +190,28 @@ export async function servedCertificate(
     serial: /serial=(\S+)/.exec(out)?.[1] ?? "",
     subject: /subject=(.+)/.exec(out)?.[1]?.trim() ?? "",
   };
+}
+
+/** A self-signed client certificate no test CA signed (written as `rogue.pem`/`rogue.key`). */
+export async function makeRogueClientCertificate(
+  certs: TestCertificates,
+): Promise<{ cert: string; key: string }> {
+  await openssl(certs.dir, [
+    "req",
+    "-x509",
+    ...CURVE,
+    "-keyout",
+    "rogue.key",
+    "-out",
+    "rogue.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=rogue-client",
+    "-addext",
+    "extendedKeyUsage=clientAuth",
+  ]);
+  return { cert: `${certs.dir}/rogue.pem`, key: `${certs.dir}/rogue.key` };
 }
 
 /** The base64 body of a PEM file (what must never be printed for a key). */
