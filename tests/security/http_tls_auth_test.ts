@@ -229,6 +229,19 @@ Deno.test("http: tokens and stats tokens are redacted in --help, errors and the 
     /^http_receiver: RCVR_AUTH_TOKENS: cannot read token file \/nonexistent\/tokens: [^\n]+$/,
   );
 
+  // An unreadable certificate: one line, exit 2.
+  const noCert = await ServiceProcess.run("services/http_receiver/main.ts", {
+    RCVR_CLIENT_ID: "t",
+    RCVR_NATS_URL: `nats://127.0.0.1:${freePort()}`,
+    RCVR_TLS_CERT: "/nonexistent/cert.pem",
+    RCVR_TLS_KEY: "/nonexistent/key.pem",
+  });
+  assert.equal(noCert.code, 2);
+  assert.match(
+    noCert.stderr.trim(),
+    /^http_receiver: cannot read TLS certificate \/nonexistent\/cert\.pem: [^\n]+$/,
+  );
+
   // Inline tokens in the start-up summary.
   const nats = await NatsServer.start();
   const rcv = await startHttpReceiver(nats, {
