@@ -91,6 +91,12 @@ export const proxySpec = {
     description:
       "browser origins (https://ops.example.com) allowed besides the proxy's own; * allows any. Requests without an Origin header (curl, scripts) are always allowed",
   }),
+  tlsCert: stringVar("PROXY_TLS_CERT", {
+    description: "PEM certificate (chain) file: serve the dashboard over HTTPS (and WSS)",
+  }),
+  tlsKey: stringVar("PROXY_TLS_KEY", {
+    description: "PEM private key file of PROXY_TLS_CERT",
+  }),
   token: tokensVar("PROXY_TOKEN", {
     description:
       "bearer token(s) for /messages, /config and /health details (comma list or @file, re-read on SIGHUP); the dashboard asks for it once",
@@ -138,7 +144,8 @@ export const proxyInfo: ProgramInfo = {
     "",
     "Token: with PROXY_TOKEN, /messages and /config need `Authorization: Bearer <token>`",
     "(the dashboard sends it as the WebSocket subprotocol bearer.<base64url(token)>);",
-    "/ and its files and a terse /health ({status, nats}) stay open.",
+    "/ and its files and a terse /health ({status, nats}) stay open. Send tokens over HTTPS:",
+    "PROXY_TLS_CERT + PROXY_TLS_KEY (re-read when they change or on SIGHUP).",
     "",
     "The dashboard is bundled into dashboard/dist/ on start when missing or older than its",
     "sources (needs --allow-run and --allow-write; or run `deno task bundle` beforehand).",

@@ -18,6 +18,7 @@ import { loadDashboard } from "./assets.ts";
 import type { ProxyConfig } from "./config.ts";
 import { StatsProxy } from "./server.ts";
 import { BearerAuth } from "../net/bearer_auth.ts";
+import { readTlsFiles, watchTlsFiles } from "../net/tls_files.ts";
 
 export * from "./assets.ts";
 export * from "./client.ts";
@@ -38,6 +39,11 @@ export interface RunningStatsProxy {
  * config. Listens at once; connects to NATS in the background.
  */
 export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<RunningStatsProxy> {
+  if ((cfg.tlsCert === "") !== (cfg.tlsKey === "")) {
+    throw new Error("PROXY_TLS_CERT and PROXY_TLS_KEY must be set together (PEM files)");
+  }
+  const tlsFiles = cfg.tlsCert ? { certFile: cfg.tlsCert, keyFile: cfg.tlsKey } : undefined;
+  const tls = tlsFiles ? readTlsFiles(tlsFiles) : undefined;
   const auth = cfg.token ? new BearerAuth(cfg.token, { log }).reloadOnSignal() : undefined;
   const assets = await loadDashboard({ log });
   const proxy = await StatsProxy.start({
@@ -51,8 +57,12 @@ export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<Runn
     clientQueue: cfg.clientQueue,
     assets,
     auth,
+    tls,
     log,
   });
+  const watch = tlsFiles && tls
+    ? watchTlsFiles(tlsFiles, tls, { onChange: (m) => proxy.setTls(m), log })
+    : undefined;
   log.info("stats proxy listening", {
     dashboard: `${proxy.url}/`,
     address: `${proxy.addr.hostname}:${proxy.addr.port}`,
@@ -61,6 +71,7 @@ export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<Runn
   return {
     proxy,
     stop: () => {
+      watch?.close();
       auth?.close();
       return proxy.stop();
     },

@@ -19,6 +19,8 @@ import { type ClientInfo, WsClient } from "./client.ts";
 import { MetricCatalog, Ring } from "./history.ts";
 import { isCrossOrigin, originAllowed } from "./origin.ts";
 import type { AuthResult, BearerAuth } from "../net/bearer_auth.ts";
+import { type HttpServer, serveHttp } from "../net/http_server.ts";
+import type { TlsMaterial } from "../net/tls_files.ts";
 
 /** The WebSocket subprotocol the proxy answers with when the dashboard sends its token. */
 export const WS_PROTOCOL = "lagermeister";
@@ -49,6 +51,8 @@ export interface StatsProxyOptions {
   assets?: DashboardAssets;
   /** Token check of `/messages`, `/config` and the details of `/health` (`PROXY_TOKEN`). */
   auth?: BearerAuth;
+  /** Serve HTTPS (and WSS) with this certificate (`PROXY_TLS_CERT`, `PROXY_TLS_KEY`). */
+  tls?: TlsMaterial;
   log: Logger;
 }
 
@@ -106,7 +110,7 @@ export class StatsProxy {
   readonly #backlogged = new Set<WsClient>();
   readonly #decoder = new TextDecoder();
   readonly #started = Date.now();
-  #server!: Deno.HttpServer<Deno.NetAddr>;
+  #server!: HttpServer;
   #nc: NatsConnection | undefined;
   #sub: Subscription | undefined;
   #natsState: NatsState = "connecting";
@@ -133,15 +137,17 @@ export class StatsProxy {
   static async start(o: StatsProxyOptions): Promise<StatsProxy> {
     const proxy = new StatsProxy(o);
     const listening = Promise.withResolvers<void>();
-    proxy.#server = Deno.serve({
-      hostname: o.hostname ?? "0.0.0.0",
-      port: o.port ?? 9010,
+    proxy.#server = serveHttp({
+      address: { hostname: o.hostname ?? "0.0.0.0", port: o.port ?? 9010 },
+      tls: o.tls,
+      log: o.log,
       onListen: () => listening.resolve(),
       onError: (err) => {
         o.log.error("request failed", { error: errorMessage(err) });
         return errorResponse(500, "internal error");
       },
-    }, (req, info) => proxy.#handle(req, info));
+      handler: (req, info) => proxy.#handle(req, info),
+    });
     await listening.promise;
     if (o.nats) proxy.#attach(o.nats);
     else if (o.broker) {
@@ -161,7 +167,12 @@ export class StatsProxy {
     return this.#server.addr;
   }
 
-  /** `http://HOST:PORT` to reach the proxy (loopback when bound to every interface). */
+  /** Serves new connections with a renewed certificate (HTTPS only). */
+  setTls(material: TlsMaterial): Promise<void> {
+    return this.#server.setTls(material);
+  }
+
+  /** `http(s)://HOST:PORT` to reach the proxy (loopback when bound to every interface). */
   get url(): string {
     const { hostname, port } = this.addr;
     const host = hostname === "0.0.0.0" || hostname === "::"
@@ -169,7 +180,7 @@ export class StatsProxy {
       : hostname.includes(":")
       ? `[${hostname}]`
       : hostname;
-    return `http://${host}:${port}`;
+    return `${this.#server.tls ? "https" : "http"}://${host}:${port}`;
   }
 
   #attach(nc: NatsConnection): void {
