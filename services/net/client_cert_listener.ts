@@ -124,7 +124,11 @@ export class ClientCertListener {
       } else this.#ready.push(conn);
     });
     this.#server.on("tlsClientError", (err: Error, socket: tls.TLSSocket) => {
-      o.onHandshakeError?.(err, `${socket.remoteAddress}:${socket.remotePort}`);
+      // After a failed handshake node:tls under Deno may no longer know the peer.
+      const peer = socket.remoteAddress
+        ? `${socket.remoteAddress}:${socket.remotePort}`
+        : "unknown";
+      o.onHandshakeError?.(err, peer);
       socket.destroy();
     });
   }
