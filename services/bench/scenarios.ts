@@ -354,15 +354,66 @@ const baseline: Scenario = {
   },
 };
 
-function tcpScenario(name: string, connections: number, count: (s: Scale) => number): Scenario {
+/** A self-signed certificate for 127.0.0.1 made with `openssl` in a temp dir (TLS scenarios). */
+async function benchCertificate(): Promise<{ dir: string; cert: string; key: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "lm-bench-tls-" });
+  const out = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      `${dir}/key.pem`,
+      "-out",
+      `${dir}/cert.pem`,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      // An end-entity certificate: rustls refuses a CA certificate as the server's.
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`openssl: ${new TextDecoder().decode(out.stderr)}`);
+  return { dir, cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
+}
+
+function tcpScenario(
+  name: string,
+  connections: number,
+  count: (s: Scale) => number,
+  o: { tls?: boolean } = {},
+): Scenario {
   return {
     name,
-    description: `${connections} TCP connection(s), 3 KB messages, into receive-tcp`,
+    description: `${connections} TCP connection(s)${
+      o.tls ? " over TLS" : ""
+    }, 3 KB messages, into receive-tcp`,
     repeatable: true,
     async run(ctx, scope) {
       await resetStream(ctx);
       const n = count(ctx.scale);
-      const rcv = await startReceiver(ctx, scope, name, "tcp");
+      const tls = o.tls ? await benchCertificate() : undefined;
+      const rcvPort = freePort();
+      const rcv = tls
+        ? await startReceiver(ctx, scope, name, "tcp", {
+          env: {
+            TCPRCVR_TLS_CERT: tls.cert,
+            TCPRCVR_TLS_KEY: tls.key,
+            TCPRCVR_TLS_ONLY: "true",
+            TCPRCVR_TLS_BIND_ADDRESS: `127.0.0.1:${rcvPort}`,
+          },
+        }).then((r) => ({ ...r, port: rcvPort }))
+        : await startReceiver(ctx, scope, name, "tcp");
       const sampler = scope.sample(rcv.child.pid);
       const natsSampler = scope.sample(ctx.nats.pid);
       const cpu0 = sampler.cpuSeconds();
@@ -377,6 +428,7 @@ function tcpScenario(name: string, connections: number, count: (s: Scale) => num
           String(connections),
           "--count",
           String(n),
+          ...(tls ? ["--tls-ca", tls.cert] : []),
         ],
       });
       const senderSampler = scope.sample(sender.pid);
@@ -402,10 +454,14 @@ function tcpScenario(name: string, connections: number, count: (s: Scale) => num
           return t;
         }
         const one = rateOf(ctx, "tcp-1");
+        if (o.tls) {
+          return one ? [target(">= 0.7 x tcp-1 (TLS costs <= 30 %)", rate, 0.7 * one, ">=")] : [];
+        }
         return one ? [target(">= tcp-1", rate, one, ">=")] : [];
       });
       await sender.wait(30_000);
       const status = await rcv.child.stop();
+      if (tls) await Deno.remove(tls.dir, { recursive: true });
       result.extra = {
         receiver_exit: status.code,
         load_cpu_percent: (100 * senderCpu) / seconds,
@@ -756,6 +812,7 @@ const micro: Scenario = {
 export const SCENARIOS: Scenario[] = [
   baseline,
   tcpScenario("tcp-1", 1, (s) => s.tcp1),
+  tcpScenario("tcp-1-tls", 1, (s) => s.tcp1, { tls: true }),
   tcpScenario("tcp-16", 16, (s) => s.tcp16),
   http32,
   subscriber,

@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { bindAddressVar, type ConfigOf, durationVar, type ProgramInfo } from "../config/mod.ts";
+import {
+  bindAddressVar,
+  type ConfigOf,
+  durationVar,
+  type ProgramInfo,
+  stringVar,
+  tokensVar,
+} from "../config/mod.ts";
 import { receiverVars } from "../receiver/mod.ts";
 
 /** What `--help` says. */
@@ -17,6 +24,10 @@ export const httpReceiverInfo: ProgramInfo = {
     "POST / with one protobuf Message as the body: 200 only after JetStream stored it;",
     "400 undecodable or incomplete, 405 not POST, 413 too large, 503 + Retry-After while",
     "the broker is unavailable (retry: the message uuid makes retries safe). GET /health.",
+    "",
+    "HTTPS: RCVR_TLS_CERT + RCVR_TLS_KEY (PEM), read again when they change or on SIGHUP.",
+    "Tokens: RCVR_AUTH_TOKENS=@/etc/lagermeister/tokens (one per line, re-read on SIGHUP);",
+    "POST without `Authorization: Bearer <token>` or with a wrong one is answered 401.",
   ],
 };
 
@@ -25,6 +36,16 @@ export const httpReceiverSpec = {
   bindAddress: bindAddressVar("RCVR_BIND_ADDRESS", {
     default: ":35001",
     description: "address to listen on",
+  }),
+  tlsCert: stringVar("RCVR_TLS_CERT", {
+    description: "PEM certificate (chain) file: serve HTTPS instead of HTTP",
+  }),
+  tlsKey: stringVar("RCVR_TLS_KEY", {
+    description: "PEM private key file of RCVR_TLS_CERT",
+  }),
+  authTokens: tokensVar("RCVR_AUTH_TOKENS", {
+    description:
+      "bearer tokens a POST must carry (comma list, or @file with one per line, re-read on SIGHUP); unset = no authentication",
   }),
   ...receiverVars("RCVR_", ":34997"),
   requestTimeout: durationVar("RCVR_REQUEST_TIMEOUT", {

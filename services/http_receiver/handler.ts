@@ -8,6 +8,7 @@
 import type { JetStreamPublisher } from "../broker/mod.ts";
 import type { MessageGate, ReceiverMetrics } from "../receiver/mod.ts";
 import { statsHandler } from "../metrics/mod.ts";
+import type { BearerAuth } from "../net/bearer_auth.ts";
 import { BodyReader } from "./body.ts";
 
 /** Options of {@link createHandler}. */
@@ -18,6 +19,10 @@ export interface HandlerOptions {
   maxMessageSize: number;
   requestTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** Bearer tokens a POST must carry (`RCVR_AUTH_TOKENS`). */
+  auth?: BearerAuth;
+  /** Token of the stats paths (`RCVR_STATS_TOKEN`); `auth` when unset. */
+  statsAuth?: BearerAuth;
 }
 
 function error(status: number, message: string, headers?: HeadersInit): Response {
@@ -30,7 +35,11 @@ const CLOSE = { connection: "close" };
 /** A `Deno.serve` handler for the HTTP receiver. */
 export function createHandler(o: HandlerOptions): (req: Request) => Promise<Response> {
   const m = o.metrics;
-  const stats = statsHandler({ registry: m.registry, health: () => m.health() });
+  const stats = statsHandler({
+    registry: m.registry,
+    health: () => m.health(),
+    auth: o.statsAuth ?? o.auth,
+  });
   const bodies = new BodyReader(o.maxMessageSize, o.bodyTimeoutMs);
   return async (req) => {
     const path = new URL(req.url).pathname;
@@ -41,6 +50,13 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
       return error(405, `method ${req.method} not allowed: POST a protobuf message`, {
         allow: "POST",
       });
+    }
+    if (o.auth) {
+      const r = o.auth.check(req);
+      if (!r.ok) {
+        await req.body?.cancel().catch(() => {});
+        return o.auth.unauthorized(r.reason);
+      }
     }
     if (!o.publisher.available) {
       m.unavailable.value++;

@@ -22,6 +22,7 @@ import {
   parseBindAddress,
   type ProgramInfo,
   stringVar,
+  tokensVar,
   urlVar,
 } from "../config/mod.ts";
 import { brokerVars, subjectCovered } from "../broker/mod.ts";
@@ -189,6 +190,10 @@ export const SUBSCRIBER_SPEC = {
     description: "on SIGTERM/SIGINT, wait this long for in-flight batches before exiting",
   }),
   statsAddress: statsAddressVar(),
+  statsToken: tokensVar("SUB_STATS_TOKEN", {
+    description:
+      "bearer token(s) for /debug/vars and /metrics (comma list or @file, re-read on SIGHUP); /health stays open but shows only its status without one",
+  }),
   natsCreds: broker.natsCreds,
   natsTlsCa: broker.natsTlsCa,
   natsTlsCert: broker.natsTlsCert,

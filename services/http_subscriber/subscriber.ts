@@ -16,6 +16,7 @@ import type { ConsumerInfo, ConsumerMessages, ConsumerStatus, JsMsg, NatsConnect
 import { brokerOptions, connectBroker, ensureStream } from "../broker/mod.ts";
 import { JsonLineWriter } from "../heka/json.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
+import type { BearerAuth } from "../net/bearer_auth.ts";
 import {
   type Counter,
   counterRate,
@@ -74,6 +75,8 @@ interface Held {
 export interface SubscriberOptions {
   /** Replaces the HTTP transport (tests); SUB_STUB_HTTP selects the stub otherwise. */
   fetch?: FetchFn;
+  /** Token check of the stats endpoint (`SUB_STATS_TOKEN`). */
+  statsAuth?: BearerAuth;
 }
 
 /** The subscriber's counters. */
@@ -161,6 +164,7 @@ export class Subscriber {
   readonly counters: SubscriberCounters;
   readonly #s: SubscriberSettings;
   readonly #log: Logger;
+  readonly #statsAuth: BearerAuth | undefined;
   readonly #writer: JsonLineWriter;
   readonly #delivery: Delivery = { count: 0, seq: 0 };
   readonly #poster: BatchPoster;
@@ -195,6 +199,7 @@ export class Subscriber {
   constructor(settings: SubscriberSettings, log: Logger, o: SubscriberOptions = {}) {
     this.#s = settings;
     this.#log = log;
+    this.#statsAuth = o.statsAuth?.countIn(this.metrics, "stats_unauthorized");
     this.#writer = new JsonLineWriter(settings.json);
     const cfg = settings.config;
     const m = this.metrics;
@@ -420,6 +425,7 @@ export class Subscriber {
       this.#statsServer = serveStats({
         address,
         registry: this.metrics,
+        auth: this.#statsAuth,
         health: () => ({
           ok: this.#connected && this.#consuming && !this.#stopping,
           connected: this.#connected,

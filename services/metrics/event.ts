@@ -50,4 +50,6 @@ export const MetricTypes = {
   Pending: "Pending",
   StreamBytes: "StreamBytes",
   StreamMessages: "StreamMessages",
+  /** Requests refused 401 (no or wrong bearer token), per second. */
+  Unauthorized: "Unauthorized",
 } as const;

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { type BindAddress, type ConfigSpec, describeConfig } from "../config/mod.ts";
+import {
+  type BindAddress,
+  type ConfigSpec,
+  describeConfig,
+  type TokenSource,
+} from "../config/mod.ts";
 import { StreamStats } from "../broker/mod.ts";
 import { MatcherSyntaxError } from "../heka/matcher/mod.ts";
 import { errorMessage, Logger, type LogLevel } from "../log/mod.ts";
@@ -15,6 +20,8 @@ import { onShutdown } from "../runtime/shutdown.ts";
 import { MessageGate } from "./gate.ts";
 import { ReceiverMetrics } from "./metrics.ts";
 import { closeStore, openStore, type Store, type StoreConfig } from "./store.ts";
+import type { BearerAuth } from "../net/bearer_auth.ts";
+import { loadBearerAuth } from "../net/startup.ts";
 
 /** The config every receiver has (from `receiverVars`). */
 export interface ReceiverConfig extends StoreConfig {
@@ -22,6 +29,7 @@ export interface ReceiverConfig extends StoreConfig {
   /** `*_MAX_MESSAGE_SIZE`: the largest message the receiver reads. */
   maxMessageSize: number;
   statsAddress: BindAddress | undefined;
+  statsToken: TokenSource | undefined;
   loggingLevel: LogLevel;
 }
 
@@ -42,6 +50,8 @@ export interface ReceiverParts {
   store: Store;
   metrics: ReceiverMetrics;
   streamStats: StreamStats;
+  /** Token check of the stats endpoints (`*_STATS_TOKEN`), if set. */
+  statsAuth: BearerAuth | undefined;
 }
 
 /**
@@ -63,17 +73,22 @@ export async function openReceiver(
     Deno.exit(2);
   }
   log.info("starting", describeConfig(spec, Deno.env.toObject()));
+  const statsAuth = loadBearerAuth(id.program, `${id.prefix}STATS_TOKEN`, cfg.statsToken, {
+    log,
+  });
   const store = await openStore(cfg, log).catch((err) => {
     console.error(`${id.program}: cannot start: ${errorMessage(err)}`);
     Deno.exit(1);
   });
   warnIfAboveServerLimit(id, cfg, store, log);
+  const metrics = new ReceiverMetrics(id.program, store.publisher);
   return {
     log,
     gate,
     store,
-    metrics: new ReceiverMetrics(id.program, store.publisher),
+    metrics,
     streamStats: new StreamStats(store.nc, cfg.stream),
+    statsAuth: statsAuth?.countIn(metrics.registry, "stats_unauthorized"),
   };
 }
 
@@ -102,6 +117,8 @@ function warnIfAboveServerLimit(
 export interface TransportHooks {
   /** Where clients connect (`host:port`), for the readiness line. */
   listen: string;
+  /** Where TLS clients connect, when that is another port. */
+  listenTls?: string;
   /** More MetricEvents (e.g. Connections). */
   sources?: MetricSource[];
   /** More `/health` fields. */
@@ -132,11 +149,13 @@ export function serveReceiver(
       address: cfg.statsAddress,
       registry: metrics.registry,
       health,
+      auth: parts.statsAuth,
       onListen: (a) => log.info("stats listening", { address: hostPort(a) }),
     })
     : undefined;
   announceReady(id.program, {
     listen: transport.listen,
+    tls: transport.listenTls,
     stats: stats ? hostPort(stats.addr) : undefined,
   });
   onShutdown(log, async () => {

@@ -95,13 +95,17 @@ const program = (
     env: { ...defaults, ...env },
   });
 
+// Stats endpoints and the dashboard stay on this machine unless the user's
+// own *_STATS_ADDRESS / PROXY_BIND_ADDRESS say otherwise.
 program("tcp-receiver", "services/tcp_receiver/main.ts", {
   TCPRCVR_NATS_URL: natsUrl,
   TCPRCVR_CLIENT_ID: "start-tcp-receiver",
+  TCPRCVR_STATS_ADDRESS: "127.0.0.1:34999",
 });
 program("http-receiver", "services/http_receiver/main.ts", {
   RCVR_NATS_URL: natsUrl,
   RCVR_CLIENT_ID: "start-http-receiver",
+  RCVR_STATS_ADDRESS: "127.0.0.1:34997",
 });
 program("http-subscriber", "services/http_subscriber/main.ts", {
   SUB_NATS_URL: natsUrl,
@@ -110,8 +114,12 @@ program("http-subscriber", "services/http_subscriber/main.ts", {
   SUB_DELIVER_ALL: "true",
   SUB_BATCH_TIMEOUT: "2s",
   SUB_REMOTE_URL: remoteUrl,
+  SUB_STATS_ADDRESS: "127.0.0.1:34998",
 });
-program("stats-proxy", "services/stats_proxy/main.ts", { PROXY_NATS_URL: natsUrl });
+program("stats-proxy", "services/stats_proxy/main.ts", {
+  PROXY_NATS_URL: natsUrl,
+  PROXY_BIND_ADDRESS: "127.0.0.1",
+});
 
 const tcpAddr = parseBindAddress(env.TCPRCVR_BIND_ADDRESS ?? ":35000");
 const httpAddr = parseBindAddress(env.RCVR_BIND_ADDRESS ?? ":35001");

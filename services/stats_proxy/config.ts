@@ -14,6 +14,7 @@ import {
   parseList,
   type ProgramInfo,
   stringVar,
+  tokensVar,
 } from "../config/mod.ts";
 import { brokerVars } from "../broker/mod.ts";
 import { LOG_LEVELS } from "../log/mod.ts";
@@ -90,6 +91,16 @@ export const proxySpec = {
     description:
       "browser origins (https://ops.example.com) allowed besides the proxy's own; * allows any. Requests without an Origin header (curl, scripts) are always allowed",
   }),
+  tlsCert: stringVar("PROXY_TLS_CERT", {
+    description: "PEM certificate (chain) file: serve the dashboard over HTTPS (and WSS)",
+  }),
+  tlsKey: stringVar("PROXY_TLS_KEY", {
+    description: "PEM private key file of PROXY_TLS_CERT",
+  }),
+  token: tokensVar("PROXY_TOKEN", {
+    description:
+      "bearer token(s) for /messages, /config and /health details (comma list or @file, re-read on SIGHUP); the dashboard asks for it once",
+  }),
   history: intVar("PROXY_HISTORY", {
     default: 500,
     min: 0,
@@ -130,6 +141,11 @@ export const proxyInfo: ProgramInfo = {
     "Origins: a browser request whose Origin is neither the proxy's own host nor listed in",
     "PROXY_ALLOWED_ORIGINS is refused with 403 (protects /messages from cross-site pages).",
     "Behind a reverse proxy that rewrites Host, list the public origin there.",
+    "",
+    "Token: with PROXY_TOKEN, /messages and /config need `Authorization: Bearer <token>`",
+    "(the dashboard sends it as the WebSocket subprotocol bearer.<base64url(token)>);",
+    "/ and its files and a terse /health ({status, nats}) stay open. Send tokens over HTTPS:",
+    "PROXY_TLS_CERT + PROXY_TLS_KEY (re-read when they change or on SIGHUP).",
     "",
     "The dashboard is bundled into dashboard/dist/ on start when missing or older than its",
     "sources (needs --allow-run and --allow-write; or run `deno task bundle` beforehand).",
