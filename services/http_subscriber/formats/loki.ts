@@ -1,0 +1,205 @@
+/**
+ * `SUB_FORMAT=loki`: the Grafana Loki push API (`POST /loki/api/v1/push`,
+ * JSON):
+ *
+ * ```json
+ * {"streams":[{"stream":{"Type":"nginx","Logger":"web","Hostname":"h1"},
+ *   "values":[["1700000000000000000","{\"Uuid\":…}"], …]}, …]}
+ * ```
+ *
+ * Messages are grouped into streams by the labels of `SUB_LOKI_LABELS`
+ * (message fields; every distinct combination is a Loki stream, so keep
+ * their values few), each value is `[<Timestamp in ns, as a string>, <the
+ * NDJSON line>]`, and the values of each stream are sorted by time (Loki
+ * refuses out-of-order entries within a stream).
+ *
+ * Each record is `<labels JSON>\t<ns>\t<line as a JSON string>`; the
+ * request builder groups and sorts them when a batch is sent.
+ *
+ * @module
+ */
+import {
+  canonicalFieldName,
+  type JsonEncoderOptions,
+  type JsonFieldName,
+  JsonLineWriter,
+} from "../../heka/json.ts";
+import {
+  appendNanos,
+  ByteSink,
+  type OutputFormat,
+  type RecordEncoder,
+  recordRanges,
+  type RequestBuilder,
+} from "./format.ts";
+
+/** `SUB_LOKI_LABELS` when unset. */
+export const DEFAULT_LOKI_LABELS = "Type,Logger,Hostname";
+
+/** Message fields that may be labels (the others are unique per message). */
+export const LOKI_LABEL_FIELDS: readonly JsonFieldName[] = [
+  "Type",
+  "Logger",
+  "Hostname",
+  "Severity",
+  "EnvVersion",
+  "Pid",
+];
+
+/**
+ * The canonical label fields for a list of names; throws RangeError naming
+ * the valid ones for anything else.
+ */
+export function checkLokiLabels(names: readonly string[]): JsonFieldName[] {
+  if (names.length === 0) {
+    throw new RangeError(`no labels; choose from ${LOKI_LABEL_FIELDS.join(", ")}`);
+  }
+  const out: JsonFieldName[] = [];
+  for (const name of names) {
+    const f = canonicalFieldName(name);
+    if (f === undefined || !LOKI_LABEL_FIELDS.includes(f)) {
+      throw new RangeError(
+        `${JSON.stringify(name)} is not a message field usable as a label; choose from ${
+          LOKI_LABEL_FIELDS.join(", ")
+        }`,
+      );
+    }
+    if (!out.includes(f)) out.push(f);
+  }
+  return out;
+}
+
+const TAB = 9;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const NEWLINE = 10;
+const textEncoder = new TextEncoder();
+/** Decodes label bytes to a map key: one char per byte, distinct bytes distinct chars. */
+const latin1 = new TextDecoder("latin1");
+
+/** Encodes messages as Loki records (see the module documentation). */
+export class LokiEncoder implements RecordEncoder {
+  readonly #writer: JsonLineWriter;
+  readonly #labels: readonly JsonFieldName[];
+  /** `"Name":` of each label, the first with `{`. */
+  readonly #keys: Uint8Array[];
+  readonly #out = new ByteSink();
+
+  constructor(json: JsonEncoderOptions, labels: readonly string[]) {
+    this.#labels = checkLokiLabels(labels);
+    this.#writer = new JsonLineWriter(json);
+    this.#keys = this.#labels.map((l, i) => textEncoder.encode(`${i === 0 ? "{" : ","}"${l}":`));
+  }
+
+  encode(messageBytes: Uint8Array): Uint8Array {
+    const w = this.#writer;
+    const line = w.encode(messageBytes);
+    const out = this.#out;
+    out.length = 0;
+    // The line, quoted: at most one escape per byte.
+    out.reserve(line.length * 2 + 256);
+    for (let i = 0; i < this.#labels.length; i++) {
+      out.bytes(this.#keys[i]);
+      const v = w.valueOf(this.#labels[i]);
+      const quoted = v[0] === QUOTE;
+      if (!quoted) out.byte(QUOTE); // Severity, Pid: label values are strings
+      out.bytes(v);
+      if (!quoted) out.byte(QUOTE);
+    }
+    out.ascii("}\t");
+    const { seconds, nanos } = w.timestampParts();
+    appendNanos(out, seconds, nanos);
+    out.byte(TAB);
+    out.reserve(line.length * 2 + 2);
+    const buf = out.buf;
+    let o = out.length;
+    buf[o++] = QUOTE;
+    for (let i = 0; i < line.length; i++) {
+      const b = line[i];
+      if (b === QUOTE || b === BACKSLASH) buf[o++] = BACKSLASH;
+      buf[o++] = b;
+    }
+    buf[o++] = QUOTE;
+    out.length = o;
+    return out.view();
+  }
+}
+
+/** One entry while a body is built. */
+interface Entry {
+  /** Where the record starts (its labels object runs to `nsStart - 1`). */
+  start: number;
+  /** The ns digits: compared by length, then text. */
+  ns: string;
+  /** `["ns","line"]` is `record[nsStart - 2 … end]`, re-framed. */
+  nsStart: number;
+  nsEnd: number;
+  end: number;
+}
+
+function byTime(a: Entry, b: Entry): number {
+  if (a.ns.length !== b.ns.length) return a.ns.length - b.ns.length;
+  return a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0;
+}
+
+/** Groups Loki records into streams, sorted by time within each. */
+export class LokiRequestBuilder implements RequestBuilder {
+  readonly contentType = "application/json";
+  readonly linesPerRecord = 1;
+
+  build(records: Uint8Array, only?: readonly number[]): Uint8Array {
+    const ranges = recordRanges(records, 1);
+    const streams = new Map<string, Entry[]>();
+    const count = only?.length ?? ranges.length / 2;
+    for (let k = 0; k < count; k++) {
+      const r = only === undefined ? k : only[k];
+      const start = ranges[r * 2];
+      const end = ranges[r * 2 + 1] - 1; // without the newline
+      const tab1 = records.indexOf(TAB, start);
+      const tab2 = records.indexOf(TAB, tab1 + 1);
+      const labels = latin1.decode(records.subarray(start, tab1));
+      const entry: Entry = {
+        start,
+        ns: latin1.decode(records.subarray(tab1 + 1, tab2)),
+        nsStart: tab1 + 1,
+        nsEnd: tab2,
+        end,
+      };
+      const list = streams.get(labels);
+      if (list === undefined) streams.set(labels, [entry]);
+      else list.push(entry);
+    }
+    const out = new ByteSink(records.length + 64 + streams.size * 64);
+    out.ascii('{"streams":[');
+    let firstStream = true;
+    for (const entries of streams.values()) {
+      entries.sort(byTime);
+      if (!firstStream) out.byte(0x2c);
+      firstStream = false;
+      out.ascii('{"stream":');
+      out.bytes(records.subarray(entries[0].start, entries[0].nsStart - 1));
+      out.ascii(',"values":[');
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i];
+        out.ascii(i === 0 ? '["' : ',["');
+        out.bytes(records.subarray(e.nsStart, e.nsEnd));
+        out.ascii('",');
+        out.bytes(records.subarray(e.nsEnd + 1, e.end));
+        out.byte(0x5d);
+      }
+      out.ascii("]}");
+    }
+    out.ascii("]}");
+    out.byte(NEWLINE);
+    return out.view().slice();
+  }
+}
+
+/** The Loki format. */
+export function lokiFormat(json: JsonEncoderOptions, labels: readonly string[]): OutputFormat {
+  return {
+    name: "loki",
+    encoder: new LokiEncoder(json, labels),
+    request: new LokiRequestBuilder(),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * `SUB_FORMAT=splunk-hec`: the Splunk HTTP Event Collector
+ * (`POST /services/collector/event`). Events are JSON objects sent one after
+ * another in one body ("batched events" in Splunk's docs, here separated
+ * by newlines):
+ *
+ * ```
+ * {"time":1700000000.123456789,"host":"web-7","sourcetype":"nginx.access","event":{"Uuid":…}}
+ * ```
+ *
+ * `time` is the message Timestamp in seconds with its fraction, `host` the
+ * Hostname and `sourcetype` the Type (each left out when empty), `event`
+ * the NDJSON object. Splunk wants `Authorization: Splunk <token>`
+ * (`SUB_SPLUNK_TOKEN`).
+ *
+ * @module
+ */
+import { type JsonEncoderOptions, JsonLineWriter } from "../../heka/json.ts";
+import { ByteSink, ConcatenatingBuilder, type OutputFormat, type RecordEncoder } from "./format.ts";
+
+/** Encodes messages as HEC events. */
+export class SplunkHecEncoder implements RecordEncoder {
+  readonly #writer: JsonLineWriter;
+  readonly #out = new ByteSink();
+
+  constructor(json: JsonEncoderOptions) {
+    this.#writer = new JsonLineWriter(json);
+  }
+
+  encode(messageBytes: Uint8Array): Uint8Array {
+    const w = this.#writer;
+    const line = w.encode(messageBytes);
+    const out = this.#out;
+    out.length = 0;
+    out.reserve(line.length + 256);
+    out.ascii('{"time":');
+    const { seconds, nanos } = w.timestampParts();
+    if (seconds < 0) {
+      out.ascii(String(seconds + nanos / 1e9));
+    } else {
+      out.ascii(String(seconds));
+      if (nanos !== 0) {
+        out.byte(0x2e);
+        out.ascii(String(nanos).padStart(9, "0").replace(/0+$/, ""));
+      }
+    }
+    const host = w.valueOf("Hostname");
+    if (host.length > 2) {
+      out.ascii(',"host":');
+      out.bytes(host);
+    }
+    const type = w.valueOf("Type");
+    if (type.length > 2) {
+      out.ascii(',"sourcetype":');
+      out.bytes(type);
+    }
+    out.ascii(',"event":');
+    out.bytes(line);
+    out.byte(0x7d);
+    return out.view();
+  }
+}
+
+/** The Splunk HEC format. */
+export function splunkHecFormat(json: JsonEncoderOptions): OutputFormat {
+  return {
+    name: "splunk-hec",
+    encoder: new SplunkHecEncoder(json),
+    request: new ConcatenatingBuilder("application/json"),
+  };
+}
