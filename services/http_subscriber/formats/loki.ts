@@ -114,11 +114,23 @@ export class LokiEncoder implements RecordEncoder {
     const buf = out.buf;
     let o = out.length;
     buf[o++] = QUOTE;
-    for (let i = 0; i < line.length; i++) {
-      const b = line[i];
-      if (b === QUOTE || b === BACKSLASH) buf[o++] = BACKSLASH;
-      buf[o++] = b;
+    // The line is JSON (no control characters): quoting it escapes only " and \.
+    // Copy the runs between them whole.
+    let from = 0;
+    let quote = line.indexOf(QUOTE);
+    let backslash = line.indexOf(BACKSLASH);
+    while (quote >= 0 || backslash >= 0) {
+      const at = backslash < 0 || (quote >= 0 && quote < backslash) ? quote : backslash;
+      buf.set(line.subarray(from, at), o);
+      o += at - from;
+      buf[o++] = BACKSLASH;
+      buf[o++] = line[at];
+      from = at + 1;
+      if (at === quote) quote = line.indexOf(QUOTE, from);
+      else backslash = line.indexOf(BACKSLASH, from);
     }
+    buf.set(line.subarray(from), o);
+    o += line.length - from;
     buf[o++] = QUOTE;
     out.length = o;
     return out.view();
@@ -191,7 +203,7 @@ export class LokiRequestBuilder implements RequestBuilder {
     }
     out.ascii("]}");
     out.byte(NEWLINE);
-    return out.view().slice();
+    return out.view(); // the buffer is this call's own
   }
 }
 

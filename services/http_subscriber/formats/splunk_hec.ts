@@ -34,14 +34,27 @@ export class SplunkHecEncoder implements RecordEncoder {
     out.length = 0;
     out.reserve(line.length + 256);
     out.ascii('{"time":');
-    const { seconds, nanos } = w.timestampParts();
+    const ts = w.timestampParts();
+    const seconds = ts.seconds;
+    let nanos = ts.nanos;
     if (seconds < 0) {
       out.ascii(String(seconds + nanos / 1e9));
     } else {
       out.ascii(String(seconds));
       if (nanos !== 0) {
-        out.byte(0x2e);
-        out.ascii(String(nanos).padStart(9, "0").replace(/0+$/, ""));
+        // ".123456789" without trailing zeros, digit by digit (no strings).
+        out.reserve(10);
+        const buf = out.buf;
+        const at = out.length;
+        buf[at] = 0x2e;
+        let end = at + 10;
+        for (let p = end - 1; p > at; p--) {
+          const q = Math.floor(nanos / 10);
+          buf[p] = 0x30 + nanos - q * 10;
+          nanos = q;
+        }
+        while (buf[end - 1] === 0x30) end--;
+        out.length = end;
       }
     }
     const host = w.valueOf("Hostname");
