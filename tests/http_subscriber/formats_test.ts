@@ -15,6 +15,7 @@ import {
   type FormatName,
   type OutputFormat,
 } from "../../services/http_subscriber/formats/mod.ts";
+import { Batcher } from "../../services/http_subscriber/batcher.ts";
 import { BatchPoster, type RefusedItems } from "../../services/http_subscriber/poster.ts";
 import { EsBulkSink, splitConcatenated } from "../helpers/store_sinks.ts";
 import { testLog } from "./helpers.ts";
@@ -304,4 +305,39 @@ Deno.test("formats encode the same Uuid the NDJSON line carries", () => {
   const line = JSON.parse(decoder.decode(w.encode(m)));
   const es = decoder.decode(format("es-bulk").encoder.encode(m));
   assert.ok(es.includes(`"_id":"${line.Uuid}"`));
+});
+
+Deno.test("every format: a batch cut by SUB_BATCH_BYTES builds a body no larger than the cap", () => {
+  const msgs = Array.from(
+    { length: 300 },
+    (_, i) =>
+      message({
+        ns: T + BigInt((i * 37) % 300),
+        host: `h${i % 4}`,
+        payload: `"q\\\\${i}" ${"y".repeat(i % 200)} \\ "end"`,
+      }),
+  );
+  for (const name of ["ndjson", "es-bulk", "loki", "splunk-hec"] as const) {
+    const f = format(name);
+    const bodies: Uint8Array[] = [];
+    const b = new Batcher<number>({
+      maxItems: 10_000,
+      maxBytes: 16_384,
+      maxWaitMs: 60_000,
+      onBatch: (x) => bodies.push(f.request.build(x.body)),
+    });
+    for (let i = 0; i < msgs.length; i++) b.addBytes(i, f.encoder.encode(msgs[i]));
+    b.close();
+    assert.ok(bodies.length > 3, `${name}: several batches`);
+    for (const body of bodies) assert.ok(body.length <= 16_384, `${name}: ${body.length} bytes`);
+    if (name === "loki") {
+      const payloads = bodies.flatMap((body) =>
+        JSON.parse(decoder.decode(body)).streams.flatMap((s: { values: string[][] }) =>
+          s.values.map((v) => JSON.parse(v[1]).Payload)
+        )
+      );
+      assert.equal(payloads.length, 300);
+      assert.ok(payloads.includes(`"q\\\\7" ${"y".repeat(7)} \\ "end"`), "quotes and backslashes");
+    }
+  }
 });

@@ -74,8 +74,20 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const NEWLINE = 10;
 const textEncoder = new TextEncoder();
-/** Decodes label bytes to a map key: one char per byte, distinct bytes distinct chars. */
-const latin1 = new TextDecoder("latin1");
+/** A map key for label bytes: one char per byte (distinct bytes, distinct keys). */
+function bytesKey(b: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+}
+
+/** Copies `src[from, to)` to `out` at `o`; returns the end. Short runs byte by byte (no subarray). */
+function copyRun(out: Uint8Array, o: number, src: Uint8Array, from: number, to: number): number {
+  if (to - from > 64) {
+    out.set(src.subarray(from, to), o);
+    return o + to - from;
+  }
+  for (let i = from; i < to; i++) out[o++] = src[i];
+  return o;
+}
 
 /** Encodes messages as Loki records (see the module documentation). */
 export class LokiEncoder implements RecordEncoder {
@@ -121,16 +133,14 @@ export class LokiEncoder implements RecordEncoder {
     let backslash = line.indexOf(BACKSLASH);
     while (quote >= 0 || backslash >= 0) {
       const at = backslash < 0 || (quote >= 0 && quote < backslash) ? quote : backslash;
-      buf.set(line.subarray(from, at), o);
-      o += at - from;
+      o = copyRun(buf, o, line, from, at);
       buf[o++] = BACKSLASH;
       buf[o++] = line[at];
       from = at + 1;
       if (at === quote) quote = line.indexOf(QUOTE, from);
       else backslash = line.indexOf(BACKSLASH, from);
     }
-    buf.set(line.subarray(from), o);
-    o += line.length - from;
+    o = copyRun(buf, o, line, from, line.length);
     buf[o++] = QUOTE;
     out.length = o;
     return out.view();
@@ -141,17 +151,24 @@ export class LokiEncoder implements RecordEncoder {
 interface Entry {
   /** Where the record starts (its labels object runs to `nsStart - 1`). */
   start: number;
-  /** The ns digits: compared by length, then text. */
-  ns: string;
   /** `["ns","line"]` is `record[nsStart - 2 … end]`, re-framed. */
   nsStart: number;
   nsEnd: number;
   end: number;
 }
 
-function byTime(a: Entry, b: Entry): number {
-  if (a.ns.length !== b.ns.length) return a.ns.length - b.ns.length;
-  return a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0;
+/** Orders entries of `records` by their ns digits: by length, then digit by digit. */
+function byTime(records: Uint8Array): (a: Entry, b: Entry) => number {
+  return (a, b) => {
+    const la = a.nsEnd - a.nsStart;
+    const lb = b.nsEnd - b.nsStart;
+    if (la !== lb) return la - lb;
+    for (let i = 0; i < la; i++) {
+      const d = records[a.nsStart + i] - records[b.nsStart + i];
+      if (d !== 0) return d;
+    }
+    return 0;
+  };
 }
 
 /** Groups Loki records into streams, sorted by time within each. */
@@ -169,10 +186,9 @@ export class LokiRequestBuilder implements RequestBuilder {
       const end = ranges[r * 2 + 1] - 1; // without the newline
       const tab1 = records.indexOf(TAB, start);
       const tab2 = records.indexOf(TAB, tab1 + 1);
-      const labels = latin1.decode(records.subarray(start, tab1));
+      const labels = bytesKey(records, start, tab1);
       const entry: Entry = {
         start,
-        ns: latin1.decode(records.subarray(tab1 + 1, tab2)),
         nsStart: tab1 + 1,
         nsEnd: tab2,
         end,
@@ -184,8 +200,9 @@ export class LokiRequestBuilder implements RequestBuilder {
     const out = new ByteSink(records.length + 64 + streams.size * 64);
     out.ascii('{"streams":[');
     let firstStream = true;
+    const order = byTime(records);
     for (const entries of streams.values()) {
-      entries.sort(byTime);
+      entries.sort(order);
       if (!firstStream) out.byte(0x2c);
       firstStream = false;
       out.ascii('{"stream":');
