@@ -136,9 +136,33 @@ export class ByteSink {
 
   /** Appends bytes. */
   bytes(b: Uint8Array): void {
-    this.reserve(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
+    const n = b.length;
+    this.reserve(n);
+    if (n > 64) {
+      this.buf.set(b, this.length);
+      this.length += n;
+      return;
+    }
+    // Short ones (keys, values) byte by byte: cheaper than set's call.
+    const buf = this.buf;
+    let o = this.length;
+    for (let i = 0; i < n; i++) buf[o++] = b[i];
+    this.length = o;
+  }
+
+  /** Appends `src[from, to)`. */
+  range(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    this.reserve(n);
+    const buf = this.buf;
+    if (n > 64) {
+      buf.set(src.subarray(from, to), this.length);
+      this.length += n;
+      return;
+    }
+    let o = this.length;
+    for (let i = from; i < to; i++) buf[o++] = src[i];
+    this.length = o;
   }
 
   /** Appends ASCII text. */
