@@ -423,6 +423,7 @@ export class Subscriber {
           connected: this.#connected,
           consuming: this.#consuming,
           consumer: this.consumerName,
+          format: this.#format.name,
           pending: this.#pending,
           held_messages: this.heldMessages,
         }),

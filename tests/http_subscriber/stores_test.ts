@@ -10,6 +10,7 @@ import { connect, type JsMsg, type NatsConnection } from "nats";
 import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newMessage } from "../../services/heka/message.ts";
 import { DeadLetterHeaders } from "../../services/http_subscriber/dead_letter.ts";
+import { type MetricEvent, metricEventSchema } from "../../services/metrics/event.ts";
 import { freePort, NatsServer } from "../helpers/nats_server.ts";
 import { EsBulkSink, LokiSink, SplunkHecSink } from "../helpers/store_sinks.ts";
 import {
@@ -96,6 +97,11 @@ Deno.test("es-bulk: mixed item results are retried alone, dead-lettered with the
     return { status: 201 };
   });
   const statsPort = freePort();
+  const events: MetricEvent[] = [];
+  nc.subscribe("stats-events", {
+    callback: (_err, m) =>
+      events.push(metricEventSchema.parse(JSON.parse(new TextDecoder().decode(m.data)))),
+  });
   let sub: SubscriberProcess | undefined;
   try {
     await makeStream(nc, STREAM, SUBJECT);
@@ -142,6 +148,15 @@ Deno.test("es-bulk: mixed item results are retried alone, dead-lettered with the
     assert.equal(vars.delivered, 290);
     assert.equal(vars.item_retries, sent - msgs.length, "item_retries counts items sent again");
     assert.match(sub.stderr, /refused items stored on the dead-letter subject/);
+    const health = await (await fetch(`http://127.0.0.1:${statsPort}/health`)).json();
+    assert.equal(health.format, "es-bulk");
+    // MetricEvents name the format and carry the per-item outcomes (the dashboard shows them).
+    await sleep(1500);
+    const mine = events.filter((e) => e.Sender === "http-output:es-bulk");
+    const total = (t: string) =>
+      mine.filter((e) => e.MetricType === t).reduce((n, e) => n + e.Value, 0);
+    assert.equal(total("ItemsRefused"), 10);
+    assert.equal(total("ItemRetries"), sent - msgs.length);
     const status = await sub.stop();
     assert.equal(status.code, 0, sub.stderr);
   } finally {
