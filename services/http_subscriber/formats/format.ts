@@ -117,7 +117,7 @@ export class ConcatenatingBuilder implements RequestBuilder {
   }
 }
 
-/** Appends `bytes` to a growable buffer; see {@link ByteSink}. */
+/** A growable byte buffer the encoders and request builders append to. */
 export class ByteSink {
   buf: Uint8Array;
   length = 0;
