@@ -124,7 +124,22 @@ export interface SubscriberRow {
   retries: number;
   failures: number;
   deadLettered: number;
+  /** The subscriber's SUB_FORMAT (from its sender name, see {@link subscriberFormat}). */
+  format: string;
+  /** Since the page opened: items a store failed one by one and that were sent again alone. */
+  itemRetries: number;
+  /** Since the page opened: items a store refused one by one (dead letters). */
+  itemsRefused: number;
   freshness: Freshness;
+}
+
+/**
+ * The output format of a subscriber: its sender is `http-output` (NDJSON)
+ * or `http-output:<format>`.
+ */
+export function subscriberFormat(sender: string): string {
+  const at = sender.lastIndexOf(":");
+  return at < 0 ? "ndjson" : sender.slice(at + 1);
 }
 
 /** The headline numbers. */
@@ -177,6 +192,8 @@ const SUBSCRIBER_METRICS = new Set<string>(
     "Retries",
     "Failures",
     "DeadLettered",
+    "ItemRetries",
+    "ItemsRefused",
   ] satisfies MetricName[],
 );
 
@@ -478,6 +495,9 @@ export class DashboardStore {
         retries: total("Retries"),
         failures: total("Failures"),
         deadLettered: total("DeadLettered"),
+        format: subscriberFormat(s.sender),
+        itemRetries: total("ItemRetries"),
+        itemsRefused: total("ItemsRefused"),
         freshness: this.#freshness(s.seenMs),
       };
     });

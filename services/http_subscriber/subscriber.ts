@@ -1,7 +1,9 @@
 /**
- * The subscriber: JetStream consumer → NDJSON line (written straight from
- * the protobuf bytes by {@link JsonLineWriter}) → {@link Batcher} →
- * {@link BatchPoster} → ack (or dead letter, then ack).
+ * The subscriber: JetStream consumer → record of the output format
+ * (SUB_FORMAT; its NDJSON written straight from the protobuf bytes by
+ * JsonLineWriter) → {@link Batcher} → {@link BatchPoster} → ack (or dead
+ * letter, then ack). Items a store refuses one by one (ES bulk) are dead
+ * letters; the batch is acked once every item is settled.
  *
  * A message is acked only after the batch holding it got a 2xx, or after
  * it was stored on the dead-letter subject. While a batch waits (filling,
@@ -14,7 +16,6 @@
  */
 import type { ConsumerInfo, ConsumerMessages, ConsumerStatus, JsMsg, NatsConnection } from "nats";
 import { brokerOptions, connectBroker, ensureStream } from "../broker/mod.ts";
-import { JsonLineWriter } from "../heka/json.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import type { BearerAuth } from "../net/bearer_auth.ts";
 import {
@@ -35,7 +36,8 @@ import {
   type StartPolicy,
 } from "./consumer.ts";
 import { type DeadLetter, DeadLetterPublisher, UNDECODABLE } from "./dead_letter.ts";
-import { BatchPoster, type FetchFn, type PostOutcome } from "./poster.ts";
+import { createFormat, type OutputFormat, type RecordEncoder } from "./formats/mod.ts";
+import { BatchPoster, type FetchFn, type PostOutcome, type RefusedItems } from "./poster.ts";
 import { stubFetch } from "./stub_sink.ts";
 import { hostPort } from "../runtime/ready.ts";
 
@@ -60,8 +62,13 @@ export const PULL_EXPIRES_MS = 5000;
  */
 export const STALL_POLLS = 2;
 
-/** The `Sender` of the subscriber's MetricEvents. */
+/** The `Sender` of the subscriber's MetricEvents (with SUB_FORMAT=ndjson). */
 export const STATS_SENDER = "http-output";
+
+/** The `Sender` of a subscriber writing `format`: `http-output`, or `http-output:<format>`. */
+export function statsSender(format: string): string {
+  return format === "ndjson" ? STATS_SENDER : `${STATS_SENDER}:${format}`;
+}
 
 /** Messages handed to the poster or the dead-letter publisher, not yet acked. */
 interface Held {
@@ -92,6 +99,8 @@ export interface SubscriberCounters {
   abandoned: Counter;
   /** Times the watchdog found the consume stalled and re-opened it. */
   stalls: Counter;
+  itemRetries: Counter;
+  itemsRefused: Counter;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -165,7 +174,8 @@ export class Subscriber {
   readonly #s: SubscriberSettings;
   readonly #log: Logger;
   readonly #statsAuth: BearerAuth | undefined;
-  readonly #writer: JsonLineWriter;
+  readonly #format: OutputFormat;
+  readonly #encoder: RecordEncoder;
   readonly #delivery: Delivery = { count: 0, seq: 0 };
   readonly #poster: BatchPoster;
   readonly #batcher: Batcher<JsMsg>;
@@ -200,7 +210,8 @@ export class Subscriber {
     this.#s = settings;
     this.#log = log;
     this.#statsAuth = o.statsAuth?.countIn(this.metrics, "stats_unauthorized");
-    this.#writer = new JsonLineWriter(settings.json);
+    this.#format = createFormat(settings.format);
+    this.#encoder = this.#format.encoder;
     const cfg = settings.config;
     const m = this.metrics;
     this.counters = {
@@ -219,6 +230,14 @@ export class Subscriber {
       stalls: m.counter(
         "stalls",
         "times messages were pending but none arrived, so the consume was re-opened",
+      ),
+      itemRetries: m.counter(
+        "item_retries",
+        "items a store failed one by one (ES bulk 429/5xx) and that were sent again alone",
+      ),
+      itemsRefused: m.counter(
+        "items_refused",
+        "items a store refused one by one (ES bulk 4xx), stored on the dead-letter subject",
       ),
     };
     m.gauge(
@@ -244,6 +263,10 @@ export class Subscriber {
       timeoutMs: cfg.requestTimeout,
       gzip: cfg.gzip,
       rejectAttempts: cfg.rejectAttempts,
+      request: this.#format.request,
+      response: this.#format.response,
+      headers: settings.headers,
+      onItemsRetried: (n) => this.counters.itemRetries.value += n,
       retryMinMs: cfg.retryMin,
       retryMaxMs: cfg.retryMax,
       fetch: o.fetch ?? (settings.remoteUrl === undefined ? stubFetch({ log }) : undefined),
@@ -319,6 +342,7 @@ export class Subscriber {
       subject: this.#s.consumer.filterSubject,
       consumer: this.consumerName,
       remote: this.remote,
+      format: this.#format.name,
       dead_letter_subject: this.#s.deadLetterSubject,
       ack_wait_ms: ackWait,
       max_ack_pending: this.#s.consumer.maxAckPending,
@@ -392,7 +416,7 @@ export class Subscriber {
     let lastDelivered = c.delivered.value;
     let lastBatches = c.batches.value;
     this.#reporter = new StatsReporter(nc, {
-      sender: STATS_SENDER,
+      sender: statsSender(this.#format.name),
       sources: [
         counterRate(MetricTypes.Throughput, c.delivered),
         counterRate(MetricTypes.BatchCount, c.batches),
@@ -417,6 +441,10 @@ export class Subscriber {
         counterRate(MetricTypes.Retries, c.retries),
         counterRate(MetricTypes.Failures, c.failures),
         counterRate(MetricTypes.DeadLettered, c.deadLettered),
+        ...(this.#format.response === undefined ? [] : [
+          counterRate(MetricTypes.ItemRetries, c.itemRetries),
+          counterRate(MetricTypes.ItemsRefused, c.itemsRefused),
+        ]),
       ],
     });
     const address = this.#s.config.statsAddress;
@@ -431,6 +459,7 @@ export class Subscriber {
           connected: this.#connected,
           consuming: this.#consuming,
           consumer: this.consumerName,
+          format: this.#format.name,
           pending: this.#pending,
           held_messages: this.heldMessages,
         }),
@@ -624,7 +653,7 @@ export class Subscriber {
     if (d.count > 1) this.counters.redelivered.value++;
     let line: Uint8Array;
     try {
-      line = this.#writer.encode(m.data);
+      line = this.#encoder.encode(m.data);
     } catch (err) {
       this.#deadLetterUndecodable(m, errorMessage(err));
       return;
@@ -645,7 +674,11 @@ export class Subscriber {
         reason,
       });
     }
-    this.#poster.submit(body, `${held.id} (${b.items.length} messages)`)
+    const items = this.#format.response === undefined ? undefined : {
+      count: b.items.length,
+      onRefused: (r: RefusedItems) => this.#deadLetterItems(held, r),
+    };
+    this.#poster.submit(body, `${held.id} (${b.items.length} messages)`, items)
       .then((outcome) => this.#settle(held, outcome))
       .catch((err) => {
         this.#log.error("settling a batch failed", { batch: held.id, error: errorMessage(err) });
@@ -660,7 +693,7 @@ export class Subscriber {
         for (let i = 0; i < msgs.length; i++) msgs[i].ack();
         const ts = msgs[msgs.length - 1].info.timestampNanos;
         if (ts > this.#newestDeliveredNs) this.#newestDeliveredNs = ts;
-        this.counters.delivered.value += msgs.length;
+        this.counters.delivered.value += msgs.length - (outcome.refused ?? 0);
         this.counters.batches.value++;
         break;
       }
@@ -686,6 +719,27 @@ export class Subscriber {
         break;
     }
     this.#release(held);
+  }
+
+  /** Stores items a store refused one by one; their batch is acked when all are settled. */
+  async #deadLetterItems(held: Held, r: RefusedItems): Promise<boolean> {
+    const msgs = r.indexes.map((i) => held.msgs[i]);
+    const stored = await this.#dead!.publish(msgs.map(toDeadLetter), {
+      status: String(r.status),
+      reason: r.reason,
+      attempts: r.attempts,
+    }, this.#deadAbort.signal);
+    if (stored) {
+      this.counters.deadLettered.value += msgs.length;
+      this.counters.itemsRefused.value += msgs.length;
+      this.#log.warn("refused items stored on the dead-letter subject", {
+        batch: held.id,
+        messages: msgs.length,
+        subject: this.#dead!.subject,
+        status: r.status,
+      });
+    }
+    return stored;
   }
 
   #deadLetterUndecodable(m: JsMsg, reason: string): void {
