@@ -113,17 +113,18 @@ export class TcpListener {
   ): Promise<TcpListener> {
     const ca = o.tls?.ca;
     if (!o.tls || ca === undefined) return new TcpListener(o, handler, registry, log);
-    let self: TcpListener | undefined;
+    // The listener reports handshake errors to the TcpListener built around it.
+    const ref: { self?: TcpListener } = {};
     const l = await ClientCertListener.listen({
       hostname: o.hostname,
       port: o.port,
       tls: { ...o.tls, ca },
       onHandshakeError: (err, peer) => {
-        if (self) self.#handshakeFailed(err, peer);
+        if (ref.self) ref.self.#handshakeFailed(err, peer);
       },
     });
-    self = new TcpListener(o, handler, registry, log, l);
-    return self;
+    ref.self = new TcpListener(o, handler, registry, log, l);
+    return ref.self;
   }
 
   /** The bound address (port 0 resolves to a real port). */
