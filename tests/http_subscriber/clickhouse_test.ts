@@ -111,7 +111,7 @@ async function endToEnd(gzip: boolean): Promise<void> {
     const msgs = Array.from({ length: TOTAL }, (_, i) => message(i));
     const first = SubscriberProcess.spawn(env);
     subs.push(first);
-    await first.waitForLog(/msg=consuming/);
+    await first.waitReady();
     await sendTcp(receiver.port, msgs.map((m) => frameMessage(m.bytes)));
 
     // SIGKILL the subscriber in the middle, with batches in flight.
@@ -129,7 +129,7 @@ async function endToEnd(gzip: boolean): Promise<void> {
 
     const second = SubscriberProcess.spawn(env);
     subs.push(second);
-    await second.waitForLog(/msg=consuming/);
+    await second.waitReady();
     let unique = 0;
     for (let t = 0; t < 1200 && unique < TOTAL; t++) {
       unique = await ch.number("SELECT uniqExact(Uuid) FROM logs");

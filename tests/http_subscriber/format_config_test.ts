@@ -134,7 +134,7 @@ Deno.test("SUB_HEADERS and SUB_SPLUNK_TOKEN values never show in --help or the s
     SUB_HEADERS: JSON.stringify({ "X-Extra": header }),
   });
   try {
-    await sub.waitForLog(/msg=consuming/);
+    await sub.waitReady();
     assert.match(sub.stderr, /SUB_SPLUNK_TOKEN=\*\*\*/);
     assert.match(sub.stderr, /format=splunk-hec/);
     assert.ok(sub.stderr.includes("X-Extra"), "header names are shown");

@@ -115,7 +115,7 @@ Deno.test("es-bulk: mixed item results are retried alone, dead-lettered with the
       SUB_GZIP: "true",
       SUB_STATS_ADDRESS: `127.0.0.1:${statsPort}`,
     });
-    await sub.waitForLog(/msg=consuming/);
+    await sub.waitReady();
     assert.ok(await waitUntil(() => es.docs.size >= 290, 20_000), sub.stderr.slice(-3000));
     const dead = await readDead(nc, 10);
     assert.equal(dead.length, 10, "each poisoned document is one dead letter");
@@ -190,7 +190,7 @@ Deno.test("loki: streams by Type/Logger/Hostname, entries in time order, every l
       SUB_FORMAT: "loki",
       SUB_GZIP: "true",
     });
-    await sub.waitForLog(/msg=consuming/);
+    await sub.waitReady();
     const seen = new Set<string>();
     const count = () => {
       seen.clear();
@@ -240,7 +240,7 @@ Deno.test("splunk-hec: concatenated events with Authorization: Splunk <token>", 
       SUB_FORMAT: "splunk-hec",
       SUB_SPLUNK_TOKEN: hec.token,
     });
-    await sub.waitForLog(/msg=consuming/);
+    await sub.waitReady();
     assert.ok(await waitUntil(() => hec.events.length >= 200, 20_000), sub.stderr.slice(-3000));
     assert.deepEqual(hec.malformed, []);
     const uuids = new Set(hec.events.map((e) => (e.event as { Uuid: string }).Uuid));
@@ -280,7 +280,7 @@ Deno.test("splunk-hec: a wrong token is refused (403) and, after SUB_REJECT_ATTE
       SUB_HEADERS: JSON.stringify({ Authorization: "Splunk wrong-token-1111" }),
       SUB_REJECT_ATTEMPTS: "2",
     });
-    await sub.waitForLog(/msg=consuming/);
+    await sub.waitReady();
     const dead = await readDead(nc, 2);
     assert.equal(dead.length, 2);
     assert.equal(dead[0].headers?.get(DeadLetterHeaders.Status), "403");
