@@ -23,6 +23,7 @@
 import { REDACTED, redactUrl } from "../config/mod.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import type { ItemOutcome, RequestBuilder, ResponseInterpreter } from "./formats/format.ts";
+import { backoff, sleep } from "../runtime/async.ts";
 
 /** The fetch the poster uses (the global one, or a stub). */
 export type FetchFn = (
@@ -153,8 +154,7 @@ export function backoffDelay(
   maxMs: number,
   random: () => number = Math.random,
 ): number {
-  const exp = Math.min(maxMs, minMs * 2 ** Math.min(attempt - 1, 30));
-  return exp / 2 + random() * (exp / 2);
+  return backoff(attempt, minMs, maxMs, 0.5, random);
 }
 
 /** Whether an HTTP status is worth retrying without limit. */
@@ -168,19 +168,6 @@ export async function gzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
     new CompressionStream("gzip"),
   );
   return await new Response(stream).bytes();
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve(!signal.aborted);
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }
 
 /** Posts bodies to one URL, a fixed number at a time, retrying as described above. */

@@ -8,6 +8,7 @@
 import type { BindAddress } from "../config/mod.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import type { TlsMaterial } from "./tls_files.ts";
+import { sleep } from "../runtime/async.ts";
 
 /** Options of {@link serveHttp}. */
 export interface HttpServerOptions {
@@ -70,7 +71,7 @@ export function serveHttp(o: HttpServerOptions): HttpServer {
             });
             throw err;
           }
-          await new Promise((r) => setTimeout(r, 10));
+          await sleep(10);
         }
       }
     },

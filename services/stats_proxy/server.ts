@@ -21,6 +21,7 @@ import { isCrossOrigin, originAllowed } from "./origin.ts";
 import type { AuthResult, BearerAuth } from "../net/bearer_auth.ts";
 import { type HttpServer, serveHttp } from "../net/http_server.ts";
 import type { TlsMaterial } from "../net/tls_files.ts";
+import { withTimeout } from "../runtime/async.ts";
 
 /** The WebSocket subprotocol the proxy answers with when the dashboard sends its token. */
 export const WS_PROTOCOL = "lagermeister";
@@ -422,12 +423,7 @@ export class StatsProxy {
     for (const c of this.#clients) c.close();
     this.#clients.clear();
     this.#backlogged.clear();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#server.shutdown(),
-      new Promise<void>((r) => timer = setTimeout(r, 2000)),
-    ]);
-    clearTimeout(timer);
+    await withTimeout(this.#server.shutdown(), 2000);
     if (this.#nc && !this.#o.nats) await this.#nc.close().catch(() => {});
     this.#log.info("stats proxy stopped");
   }

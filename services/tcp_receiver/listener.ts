@@ -16,6 +16,7 @@ import { type ClientCertConn, ClientCertListener } from "../net/client_cert_list
 import { errorMessage, type Logger } from "../log/mod.ts";
 import type { Counter, MetricsRegistry } from "../metrics/mod.ts";
 import type { FrameHandler } from "./frame_handler.ts";
+import { sleep } from "../runtime/async.ts";
 
 /** Options of a {@link TcpListener}. */
 export interface TcpListenerOptions {
@@ -156,7 +157,7 @@ export class TcpListener {
         return;
       } catch (err) {
         if (!(err instanceof Deno.errors.AddrInUse) || attempt >= 200) throw err;
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
       }
     }
   }
@@ -199,7 +200,7 @@ export class TcpListener {
         if (this.#closed) return;
         if (listener !== this.#listener) continue; // replaced by setTls
         this.#log.warn("accept failed", { error: errorMessage(err) });
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
         continue;
       }
       if (this.#clients.size >= this.#o.maxConnections) {
