@@ -10,6 +10,7 @@ import { startInfo, startSpec } from "./config.ts";
 import { type LocalSink, startLocalSink } from "./local_sink.ts";
 import { findNatsServer, probeNats, waitForPort } from "./nats_launcher.ts";
 import { ChildSupervisor } from "./supervisor.ts";
+import { HTTP_RECEIVER_PORT, STATS_PROXY_PORT, TCP_RECEIVER_PORT } from "../config/ports.ts";
 
 const cfg = loadConfig(startInfo, startSpec);
 const log = new Logger("start", "info");
@@ -121,20 +122,22 @@ program("stats-proxy", "services/stats_proxy/main.ts", {
   PROXY_BIND_ADDRESS: "127.0.0.1",
 });
 
-const tcpAddr = parseBindAddress(env.TCPRCVR_BIND_ADDRESS ?? ":35000");
-const httpAddr = parseBindAddress(env.RCVR_BIND_ADDRESS ?? ":35001");
-const proxyPort = env.PROXY_HTTP_PORT ?? "9010";
+const tcpAddr = parseBindAddress(env.TCPRCVR_BIND_ADDRESS ?? `:${TCP_RECEIVER_PORT}`);
+const httpAddr = parseBindAddress(env.RCVR_BIND_ADDRESS ?? `:${HTTP_RECEIVER_PORT}`);
+const proxyPort = env.PROXY_HTTP_PORT ?? String(STATS_PROXY_PORT);
 const lines = [
   "",
   "Lagermeister is starting:",
   `  dashboard      http://localhost:${proxyPort}/`,
-  `  Heka TCP       tcp://localhost:${tcpAddr?.port ?? 35000}   (Heka stream framing)`,
-  `  HTTP           http://localhost:${httpAddr?.port ?? 35001}/  (POST one protobuf message)`,
+  `  Heka TCP       tcp://localhost:${tcpAddr?.port ?? TCP_RECEIVER_PORT}   (Heka stream framing)`,
+  `  HTTP           http://localhost:${
+    httpAddr?.port ?? HTTP_RECEIVER_PORT
+  }/  (POST one protobuf message)`,
   `  NATS           ${redactUrl(natsUrl)}`,
   sink
     ? `  delivered to   ${dataDir}/sink/ (local sink at ${sink.url}; set SUB_REMOTE_URL to post elsewhere)`
     : `  delivered to   ${redactUrl(remoteUrl)}`,
-  `  send test logs with: deno task generate   (GEN_TARGET=http://127.0.0.1:35001/ for HTTP)`,
+  `  send test logs with: deno task generate   (GEN_TARGET=http://127.0.0.1:${HTTP_RECEIVER_PORT}/ for HTTP)`,
   "Press Ctrl-C to stop everything.",
   "",
 ];

@@ -20,6 +20,7 @@ import { brokerVars } from "../broker/mod.ts";
 import { LOG_LEVELS } from "../log/mod.ts";
 import { STATS_SUBJECT } from "../metrics/event.ts";
 import { normalizeOrigin } from "./origin.ts";
+import { STATS_PROXY_PORT } from "../config/ports.ts";
 
 const HOST = /^(?:[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+\]?)$/;
 
@@ -72,7 +73,7 @@ function originsVar(name: string, o: { description: string }): EnvVar<string[]> 
 /** The stats proxy's env vars. */
 export const proxySpec = {
   httpPort: intVar("PROXY_HTTP_PORT", {
-    default: 9010,
+    default: STATS_PROXY_PORT,
     min: 0,
     max: 65535,
     description: "HTTP port of the dashboard, /messages, /config and /health (0 picks a free one)",

@@ -22,6 +22,7 @@ import type { AuthResult, BearerAuth } from "../net/bearer_auth.ts";
 import { type HttpServer, serveHttp } from "../net/http_server.ts";
 import type { TlsMaterial } from "../net/tls_files.ts";
 import { withTimeout } from "../runtime/async.ts";
+import { STATS_PROXY_PORT } from "../config/ports.ts";
 
 /** The WebSocket subprotocol the proxy answers with when the dashboard sends its token. */
 export const WS_PROTOCOL = "lagermeister";
@@ -139,7 +140,7 @@ export class StatsProxy {
     const proxy = new StatsProxy(o);
     const listening = Promise.withResolvers<void>();
     proxy.#server = serveHttp({
-      address: { hostname: o.hostname ?? "0.0.0.0", port: o.port ?? 9010 },
+      address: { hostname: o.hostname ?? "0.0.0.0", port: o.port ?? STATS_PROXY_PORT },
       tls: o.tls,
       log: o.log,
       onListen: () => listening.resolve(),

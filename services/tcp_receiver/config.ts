@@ -15,6 +15,7 @@ import {
   stringVar,
 } from "../config/mod.ts";
 import { receiverVars } from "../receiver/mod.ts";
+import { TCP_RECEIVER_PORT, TCP_RECEIVER_TLS_PORT } from "../config/ports.ts";
 
 /** What `--help` says. */
 export const tcpReceiverInfo: ProgramInfo = {
@@ -38,11 +39,11 @@ export const tcpReceiverInfo: ProgramInfo = {
 /** The env vars of the TCP receiver. */
 export const tcpReceiverSpec = {
   bindAddress: bindAddressVar("TCPRCVR_BIND_ADDRESS", {
-    default: ":35000",
+    default: `:${TCP_RECEIVER_PORT}`,
     description: "address to listen on for Heka streams",
   }),
   tlsBindAddress: bindAddressVar("TCPRCVR_TLS_BIND_ADDRESS", {
-    default: ":35002",
+    default: `:${TCP_RECEIVER_TLS_PORT}`,
     description: "address of the TLS port (only with TCPRCVR_TLS_CERT and TCPRCVR_TLS_KEY)",
   }),
   tlsCert: stringVar("TCPRCVR_TLS_CERT", {
