@@ -7,6 +7,7 @@
  * @module
  */
 import type { MetricEvent, MetricTypes } from "../services/metrics/event.ts";
+import { LAG_THRESHOLD } from "../services/metrics/thresholds.ts";
 
 /** A MetricType the services publish (names shared with `services/metrics/event.ts`). */
 export type MetricName = keyof typeof MetricTypes;
@@ -18,7 +19,7 @@ export interface Threshold {
 }
 
 /** The lag thresholds the original dashboard used, when events carry none. */
-export const DEFAULT_LAG_THRESHOLD: Threshold = { Warn: 30, Error: 60 };
+export const DEFAULT_LAG_THRESHOLD: Threshold = { ...LAG_THRESHOLD };
 
 /** Health of a value against its thresholds. */
 export type Level = "ok" | "warn" | "error";

@@ -40,6 +40,7 @@ import { createFormat, type OutputFormat, type RecordEncoder } from "./formats/m
 import { BatchPoster, type FetchFn, type PostOutcome, type RefusedItems } from "./poster.ts";
 import { stubFetch } from "./stub_sink.ts";
 import { hostPort } from "../runtime/ready.ts";
+import { LAG_THRESHOLD } from "../metrics/thresholds.ts";
 
 /** Messages asked for per pull request. */
 export const PULL_BATCH = 1000;
@@ -435,7 +436,7 @@ export class Subscriber {
           type: MetricTypes.Lag,
           aggregate: "Average",
           value: () => this.lagSeconds(),
-          threshold: { Warn: 30, Error: 60 },
+          threshold: LAG_THRESHOLD,
         },
         { type: MetricTypes.Pending, aggregate: "Average", value: () => this.#pending },
         counterRate(MetricTypes.Retries, c.retries),
