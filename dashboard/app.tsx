@@ -34,6 +34,8 @@ export interface AppProps {
   store: DashboardStore;
   /** The `/messages` WebSocket URL. */
   url: string;
+  /** The proxy's token, when it asks for one. */
+  token?: string;
   /** Re-render at most this often while events stream in (default 500 ms). */
   renderEveryMs?: number;
 }
@@ -71,6 +73,7 @@ function useNow(): number {
 function useConnection(
   store: DashboardStore,
   url: string,
+  token: string | undefined,
 ): { state: ConnectionState; proxy?: ProxyStatus; retry: () => void } {
   const conn = useRef<StatsConnection | null>(null);
   const [state, setState] = useState<ConnectionState>({
@@ -86,16 +89,17 @@ function useConnection(
       onEvent: (e) => store.ingest(e),
       onOpen: () => store.beginSession(),
       onState: setState,
+      token,
     });
     conn.current = c;
     c.start();
     return () => c.stop();
-  }, [store, url]);
+  }, [store, url, token]);
   useEffect(() => {
     if (state.status !== "connected") return;
     let live = true;
     const poll = async () => {
-      const s = await fetchProxyStatus();
+      const s = await fetchProxyStatus("", fetch, token);
       if (live) setProxy(s);
     };
     poll();
@@ -104,7 +108,7 @@ function useConnection(
       live = false;
       clearInterval(t);
     };
-  }, [state.status]);
+  }, [state.status, token]);
   return { state, proxy, retry: () => conn.current?.retryNow() };
 }
 
@@ -113,7 +117,7 @@ export function App(p: AppProps): JSX.Element {
   const { store } = p;
   useStoreVersion(store, p.renderEveryMs ?? 500);
   const now = useNow();
-  const { state, proxy, retry } = useConnection(store, p.url);
+  const { state, proxy, retry } = useConnection(store, p.url, p.token);
 
   // everything is derived on each render (at most every renderEveryMs, and each second for
   // the clock), so charts, numbers and tables always agree; it is cheap at these sizes

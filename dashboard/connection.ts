@@ -64,8 +64,10 @@ export interface StatsConnectionOptions {
   onOpen?: () => void;
   onState?: (s: ConnectionState) => void;
   backoff?: Backoff;
-  /** Creates the socket (default: `new WebSocket(url)`). */
-  createSocket?: (url: string) => SocketLike;
+  /** The proxy's token (`PROXY_TOKEN`), sent as a WebSocket subprotocol. */
+  token?: string;
+  /** Creates the socket (default: `new WebSocket(url, protocols)`). */
+  createSocket?: (url: string, protocols: string[]) => SocketLike;
   now?: () => number;
   random?: () => number;
 }
@@ -100,6 +102,24 @@ export function parseEvent(data: unknown): MetricEvent | undefined {
     return undefined;
   }
   return e as unknown as MetricEvent;
+}
+
+/**
+ * The WebSocket subprotocols that carry a token: `lagermeister` (which the
+ * proxy answers with) and `bearer.<base64url(token)>`. Browsers cannot set
+ * an Authorization header on a WebSocket, and a query parameter would land
+ * in access logs.
+ */
+export function tokenProtocols(token: string | undefined): string[] {
+  if (!token) return [];
+  const b64 = btoa(String.fromCharCode(...new TextEncoder().encode(token)))
+    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return ["lagermeister", `bearer.${b64}`];
+}
+
+/** The headers of a request to the proxy with its token. */
+export function authHeaders(token: string | undefined): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
 }
 
 /** The `/messages` URL on the page's own origin. */
@@ -144,7 +164,8 @@ export class StatsConnection {
     this.#timer = undefined;
     let socket: SocketLike;
     try {
-      socket = (this.#o.createSocket ?? ((url) => new WebSocket(url)))(this.#o.url);
+      const create = this.#o.createSocket ?? ((url, protocols) => new WebSocket(url, protocols));
+      socket = create(this.#o.url, tokenProtocols(this.#o.token));
     } catch {
       this.#retry();
       return;
@@ -210,9 +231,10 @@ export interface ProxyStatus {
 export async function fetchProxyStatus(
   base = "",
   fetchFn: typeof fetch = fetch,
+  token?: string,
 ): Promise<ProxyStatus | undefined> {
   try {
-    const r = await fetchFn(`${base}/health`, { cache: "no-store" });
+    const r = await fetchFn(`${base}/health`, { cache: "no-store", headers: authHeaders(token) });
     const h = await r.json() as {
       nats?: string;
       events?: { invalid?: number };

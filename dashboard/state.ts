@@ -7,6 +7,7 @@
  * @module
  */
 import type { MetricEvent, MetricTypes } from "../services/metrics/event.ts";
+import { LAG_THRESHOLD } from "../services/metrics/thresholds.ts";
 
 /** A MetricType the services publish (names shared with `services/metrics/event.ts`). */
 export type MetricName = keyof typeof MetricTypes;
@@ -18,7 +19,7 @@ export interface Threshold {
 }
 
 /** The lag thresholds the original dashboard used, when events carry none. */
-export const DEFAULT_LAG_THRESHOLD: Threshold = { Warn: 30, Error: 60 };
+export const DEFAULT_LAG_THRESHOLD: Threshold = { ...LAG_THRESHOLD };
 
 /** Health of a value against its thresholds. */
 export type Level = "ok" | "warn" | "error";
@@ -124,7 +125,22 @@ export interface SubscriberRow {
   retries: number;
   failures: number;
   deadLettered: number;
+  /** The subscriber's SUB_FORMAT (from its sender name, see {@link subscriberFormat}). */
+  format: string;
+  /** Since the page opened: items a store failed one by one and that were sent again alone. */
+  itemRetries: number;
+  /** Since the page opened: items a store refused one by one (dead letters). */
+  itemsRefused: number;
   freshness: Freshness;
+}
+
+/**
+ * The output format of a subscriber: its sender is `http-output` (NDJSON)
+ * or `http-output:<format>`.
+ */
+export function subscriberFormat(sender: string): string {
+  const at = sender.lastIndexOf(":");
+  return at < 0 ? "ndjson" : sender.slice(at + 1);
 }
 
 /** The headline numbers. */
@@ -177,6 +193,8 @@ const SUBSCRIBER_METRICS = new Set<string>(
     "Retries",
     "Failures",
     "DeadLettered",
+    "ItemRetries",
+    "ItemsRefused",
   ] satisfies MetricName[],
 );
 
@@ -478,6 +496,9 @@ export class DashboardStore {
         retries: total("Retries"),
         failures: total("Failures"),
         deadLettered: total("DeadLettered"),
+        format: subscriberFormat(s.sender),
+        itemRetries: total("ItemRetries"),
+        itemsRefused: total("ItemsRefused"),
         freshness: this.#freshness(s.seenMs),
       };
     });

@@ -1,6 +1,8 @@
 /**
- * Per subscriber: delivery rate, batches, lag, backlog, and the retries,
- * failures and dead letters since the page opened.
+ * Per subscriber: its output format, delivery rate, batches, lag, backlog,
+ * and the retries, failures and dead letters since the page opened; for
+ * stores that answer per item (ES bulk), the items retried alone and
+ * refused.
  *
  * @module
  */
@@ -28,6 +30,12 @@ export function SubscribersTable(p: { rows: SubscriberRow[] }): JSX.Element {
             <th scope="col" class="num">Retries</th>
             <th scope="col" class="num">Failed</th>
             <th scope="col" class="num">Dead letters</th>
+            <th scope="col" class="num" title="items a store failed one by one, sent again alone">
+              Item retries
+            </th>
+            <th scope="col" class="num" title="items a store refused one by one (dead letters)">
+              Items refused
+            </th>
             <th scope="col">Status</th>
           </tr>
         </thead>
@@ -36,7 +44,9 @@ export function SubscribersTable(p: { rows: SubscriberRow[] }): JSX.Element {
             <tr key={r.label} data-testid="subscriber-row">
               <td>
                 <div class="strong">{r.sender}</div>
-                <div class="mono sub">{r.host}</div>
+                <div class="mono sub">
+                  {r.host} · <span data-testid="subscriber-format">{r.format}</span>
+                </div>
               </td>
               <CountCell value={r.rate} strong />
               <CountCell value={r.batchesPerSecond} />
@@ -54,6 +64,8 @@ export function SubscribersTable(p: { rows: SubscriberRow[] }): JSX.Element {
               <CountCell value={r.retries} bad />
               <CountCell value={r.failures} bad testId="subscriber-failures" />
               <CountCell value={r.deadLettered} bad testId="subscriber-dead-lettered" />
+              <CountCell value={r.itemRetries} testId="subscriber-item-retries" />
+              <CountCell value={r.itemsRefused} bad testId="subscriber-items-refused" />
               <td>
                 <FreshnessBadge freshness={r.freshness} />
               </td>

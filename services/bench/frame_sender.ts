@@ -3,7 +3,8 @@
  * records of a pre-framed file over N connections, patching only each
  * message's uuid, in large awaited writes.
  *
- * `deno run -A services/bench/frame_sender.ts --file F --port P --connections N --count C`
+ * `deno run -A services/bench/frame_sender.ts --file F --port P --connections N --count C
+ * [--tls-ca CA.pem]` (with `--tls-ca`: over TLS, trusting that CA)
  *
  * Prints `{"event":"start","t":<epoch ms>}` just before the first byte and
  * `{"event":"done","t":…,"sent":…,"bytes":…}` after the last write.
@@ -22,7 +23,7 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
 }
 
 async function send(
-  conn: Deno.TcpConn,
+  conn: Deno.TcpConn | Deno.TlsConn,
   data: Uint8Array,
   stream: number,
   count: number,
@@ -57,13 +58,24 @@ if (import.meta.main) {
       port: { type: "string" },
       connections: { type: "string", default: "1" },
       count: { type: "string" },
+      "tls-ca": { type: "string" },
     },
   });
   const data = await Deno.readFile(values.file!);
   const connections = Number(values.connections);
   const count = Number(values.count);
+  const caCerts = values["tls-ca"] ? [await Deno.readTextFile(values["tls-ca"])] : undefined;
   const conns = await Promise.all(
     Array.from({ length: connections }, async () => {
+      if (caCerts) {
+        const t = await Deno.connectTls({
+          hostname: values.host!,
+          port: Number(values.port),
+          caCerts,
+        });
+        await t.handshake();
+        return t;
+      }
       const c = await Deno.connect({ hostname: values.host!, port: Number(values.port) });
       c.setNoDelay(true);
       return c;

@@ -424,24 +424,70 @@ const baseline: Scenario = {
   },
 };
 
+/** A self-signed certificate for 127.0.0.1 made with `openssl` in a temp dir (TLS scenarios). */
+async function benchCertificate(): Promise<{ dir: string; cert: string; key: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "lm-bench-tls-" });
+  const out = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      `${dir}/key.pem`,
+      "-out",
+      `${dir}/cert.pem`,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      // An end-entity certificate: rustls refuses a CA certificate as the server's.
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`openssl: ${new TextDecoder().decode(out.stderr)}`);
+  return { dir, cert: `${dir}/cert.pem`, key: `${dir}/key.pem` };
+}
+
 function tcpScenario(
   name: string,
   connections: number,
   count: (s: Scale) => number,
-  packed: boolean,
+  o: { tls?: boolean; packed?: boolean } = {},
 ): Scenario {
+  const packed = o.packed ?? true;
   return {
     name,
-    description: `${connections} TCP connection(s), 3 KB messages, into receive-tcp (${
+    description: `${connections} TCP connection(s)${
+      o.tls ? " over TLS" : ""
+    }, 3 KB messages, into receive-tcp (${
       packed ? "packed, default" : "TCPRCVR_PACK=false: one JetStream message each"
     })`,
     repeatable: true,
     async run(ctx, scope) {
       await resetStream(ctx);
       const n = count(ctx.scale);
-      const rcv = await startReceiver(ctx, scope, name, "tcp", {
-        env: { TCPRCVR_PACK: String(packed) },
-      });
+      const tls = o.tls ? await benchCertificate() : undefined;
+      const rcvPort = freePort();
+      const rcv = tls
+        ? await startReceiver(ctx, scope, name, "tcp", {
+          env: {
+            TCPRCVR_TLS_CERT: tls.cert,
+            TCPRCVR_TLS_KEY: tls.key,
+            TCPRCVR_TLS_ONLY: "true",
+            TCPRCVR_TLS_BIND_ADDRESS: `127.0.0.1:${rcvPort}`,
+            TCPRCVR_PACK: String(packed),
+          },
+        }).then((r) => ({ ...r, port: rcvPort }))
+        : await startReceiver(ctx, scope, name, "tcp", { env: { TCPRCVR_PACK: String(packed) } });
       const sampler = scope.sample(rcv.child.pid);
       const natsSampler = scope.sample(ctx.nats.pid);
       const cpu0 = sampler.cpuSeconds();
@@ -456,6 +502,7 @@ function tcpScenario(
           String(connections),
           "--count",
           String(n),
+          ...(tls ? ["--tls-ca", tls.cert] : []),
         ],
       });
       const senderSampler = scope.sample(sender.pid);
@@ -482,8 +529,11 @@ function tcpScenario(
           t.push(target(`>= 6 x seed (${6 * SEED_RATE})`, rate, 6 * SEED_RATE, ">="));
           return t;
         }
-        const t: TargetCheck[] = [];
         const one = rateOf(ctx, `tcp-1${suffix}`);
+        if (o.tls) {
+          return one ? [target(">= 0.7 x tcp-1 (TLS costs <= 30 %)", rate, 0.7 * one, ">=")] : [];
+        }
+        const t: TargetCheck[] = [];
         if (one) t.push(target(`>= tcp-1${suffix}`, rate, one, ">="));
         if (packed && sampler.peakRssKb > 0) {
           t.push(target("peak RSS < 300 MB", sampler.peakRssKb / 1024, 300, "<"));
@@ -492,6 +542,7 @@ function tcpScenario(
       });
       await sender.wait(30_000);
       const status = await rcv.child.stop();
+      if (tls) await Deno.remove(tls.dir, { recursive: true });
       result.extra = {
         receiver_exit: status.code,
         load_cpu_percent: (100 * senderCpu) / seconds,
@@ -628,8 +679,11 @@ function subscriberEnv(
   ctx: BenchContext,
   sinkPort: number,
   durable: string,
+  format = "ndjson",
 ): Record<string, string> {
   return {
+    SUB_FORMAT: format,
+    ...(format === "splunk-hec" ? { SUB_SPLUNK_TOKEN: "bench-token" } : {}),
     SUB_NATS_URL: ctx.nats.url,
     SUB_CLIENT_ID: `bench-${durable}`,
     SUB_SUBJECT: SUBJECT,
@@ -680,28 +734,46 @@ async function waitSink(
   }
 }
 
-async function startSink(ctx: BenchContext, scope: Scope, scenario: string, latency: boolean) {
+async function startSink(
+  ctx: BenchContext,
+  scope: Scope,
+  scenario: string,
+  latency: boolean,
+  format = "ndjson",
+) {
   const port = freePort();
   const sink = scope.start(ctx, scenario, "sink", "services/bench/sink.ts", {
-    args: ["--port", String(port), ...(latency ? ["--latency"] : [])],
+    args: ["--port", String(port), "--format", format, ...(latency ? ["--latency"] : [])],
   });
   await sink.event("listening", 30_000);
   return { sink, port };
 }
 
-function subscriberScenario(name: string, packed: boolean): Scenario {
+/**
+ * The subscriber draining a pre-filled stream to a local sink, writing
+ * `format` (SUB_FORMAT). `subscriber` is NDJSON from a stream of chunks;
+ * `subscriber-per-message` NDJSON from one message each; the other formats
+ * (chunks) are held to at least 0.75 x `subscriber` (no format more than
+ * 25 % slower).
+ */
+function subscriberScenario(format: string, packed = true): Scenario {
+  const name = format === "ndjson"
+    ? (packed ? "subscriber" : "subscriber-per-message")
+    : `subscriber-${format}`;
   return {
     name,
-    description: `a pre-filled stream (${
-      packed ? `chunks of ${BENCH_CHUNK_MESSAGES} messages` : "one message each"
-    }) drained by the subscriber to a local sink answering 200`,
+    description: format === "ndjson"
+      ? `a pre-filled stream (${
+        packed ? `chunks of ${BENCH_CHUNK_MESSAGES} messages` : "one message each"
+      }) drained by the subscriber to a local sink answering 200`
+      : `the subscriber scenario with SUB_FORMAT=${format}`,
     repeatable: true,
     async run(ctx, scope) {
       if (!subscriberAvailable()) return skipped(name, "subscriber not available");
       await resetStream(ctx);
       const n = ctx.scale.subscriber;
       await publishBaseline(ctx, scope, n, false, packed ? BENCH_CHUNK_MESSAGES : 0);
-      const { sink, port } = await startSink(ctx, scope, name, false);
+      const { sink, port } = await startSink(ctx, scope, name, false, format);
       const sinkSampler = scope.sample(sink.pid);
       const sub = scope.start(
         ctx,
@@ -710,7 +782,7 @@ function subscriberScenario(name: string, packed: boolean): Scenario {
         "services/http_subscriber/main.ts",
         {
           env: {
-            ...subscriberEnv(ctx, port, "bench-drain"),
+            ...subscriberEnv(ctx, port, "bench-drain", format),
             // The ack window counts JetStream messages: as many lines held as per message.
             ...(packed ? { SUB_MAX_ACK_PENDING: "128" } : {}),
           },
@@ -728,6 +800,10 @@ function subscriberScenario(name: string, packed: boolean): Scenario {
         cpuSeconds: cpu,
         peakRssKb: sampler.peakRssKb,
       }, (rate) => {
+        if (format !== "ndjson") {
+          const ndjson = rateOf(ctx, "subscriber");
+          return ndjson ? [target(">= 0.75 x subscriber (ndjson)", rate, 0.75 * ndjson, ">=")] : [];
+        }
         const t: TargetCheck[] = [];
         const one = rateOf(ctx, packed ? "tcp-1" : "tcp-1-per-message");
         if (one) t.push(target(packed ? ">= tcp-1" : ">= tcp-1-per-message", rate, one, ">="));
@@ -948,15 +1024,19 @@ const micro: Scenario = {
 /** Every scenario, in the order they run (later ones compare with earlier ones). */
 export const SCENARIOS: Scenario[] = [
   baseline,
-  tcpScenario("tcp-1-per-message", 1, (s) => s.tcp1, false),
-  tcpScenario("tcp-1", 1, (s) => s.tcp1, true),
-  tcpScenario("tcp-16-per-message", 16, (s) => s.tcp16, false),
-  tcpScenario("tcp-16", 16, (s) => s.tcp16, true),
+  tcpScenario("tcp-1-per-message", 1, (s) => s.tcp1, { packed: false }),
+  tcpScenario("tcp-1", 1, (s) => s.tcp1),
+  tcpScenario("tcp-1-tls", 1, (s) => s.tcp1, { tls: true }),
+  tcpScenario("tcp-16-per-message", 16, (s) => s.tcp16, { packed: false }),
+  tcpScenario("tcp-16", 16, (s) => s.tcp16),
   http32Scenario("http-32-per-message", false),
   http32Scenario("http-32", true),
   httpBatch,
-  subscriberScenario("subscriber-per-message", false),
-  subscriberScenario("subscriber", true),
+  subscriberScenario("ndjson", false),
+  subscriberScenario("ndjson"),
+  subscriberScenario("es-bulk"),
+  subscriberScenario("loki"),
+  subscriberScenario("splunk-hec"),
   endToEndScenario("end-to-end-per-message", false),
   endToEndScenario("end-to-end", true),
   idle,

@@ -4,7 +4,11 @@
  * `--latency`, measures each line's age from its `Timestamp` (set by the
  * generator when it sent the message).
  *
- * `deno run -A services/bench/sink.ts --port P [--latency]`
+ * `deno run -A services/bench/sink.ts --port P [--latency] [--format F]`
+ *
+ * `--format` (SUB_FORMAT) says how to count messages in a body: NDJSON and
+ * Splunk HEC lines, ES bulk line pairs (answered with a realistic
+ * `"errors":false` item list), Loki values.
  *
  * `GET /stats` answers {@link SinkStats}. Prints `{"event":"listening"}` when ready.
  *
@@ -39,6 +43,25 @@ export function quantile(sorted: Float64Array | number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+/** Messages in a body of a SUB_FORMAT. */
+export function countMessages(body: Uint8Array, format: string): number {
+  if (format === "es-bulk") return countLines(body) / 2;
+  if (format === "loki") {
+    const push = JSON.parse(new TextDecoder().decode(body)) as {
+      streams: { values: unknown[] }[];
+    };
+    return push.streams.reduce((n, s) => n + s.values.length, 0);
+  }
+  return countLines(body);
+}
+
+/** A `_bulk` answer of `n` created items. */
+function bulkAnswer(n: number): string {
+  const item =
+    '{"index":{"_index":"bench","_id":"x","_version":1,"result":"created","status":201}}';
+  return `{"took":1,"errors":false,"items":[${new Array(n).fill(item).join(",")}]}`;
+}
+
 /** Counts NDJSON lines in a body. */
 export function countLines(body: Uint8Array): number {
   let n = 0;
@@ -59,7 +82,11 @@ async function readBody(req: Request): Promise<Uint8Array> {
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { port: { type: "string" }, latency: { type: "boolean", default: false } },
+    options: {
+      port: { type: "string" },
+      latency: { type: "boolean", default: false },
+      format: { type: "string", default: "ndjson" },
+    },
   });
   const stats: SinkStats = {
     count: 0,
@@ -92,7 +119,8 @@ if (import.meta.main) {
     }
     const body = await readBody(req);
     const now = Date.now();
-    const lines = countLines(body);
+    const format = values.format ?? "ndjson";
+    const lines = countMessages(body, format);
     if (stats.batches === 0) {
       stats.firstAt = now;
       stats.firstBatch = lines;
@@ -115,7 +143,10 @@ if (import.meta.main) {
         latencies[samples++] = now - sent;
       }
     }
-    return new Response(null, { status: 200 });
+    if (format === "es-bulk") {
+      return new Response(bulkAnswer(lines), { headers: { "content-type": "application/json" } });
+    }
+    return new Response(null, { status: format === "loki" ? 204 : 200 });
   });
   Deno.addSignalListener("SIGTERM", () => {
     server.shutdown().then(() => Deno.exit(0));

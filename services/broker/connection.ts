@@ -10,6 +10,7 @@ import { Socket } from "node:net";
 import { durationVar, natsUrlVar, stringVar } from "../config/mod.ts";
 import { REDACTED, redactUrl } from "../config/redact.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
+import { backoff, sleep, withTimeout } from "../runtime/async.ts";
 
 /** How to reach NATS. */
 export interface BrokerOptions {
@@ -209,17 +210,12 @@ export async function probeServerInfo(server: string, ms = 2000): Promise<Server
     const m = /^INFO\s+(\{.*\})\s*\r?\n/.exec(text);
     return m ? JSON.parse(m[1]) as ServerInfo : undefined;
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([
-      read(),
-      new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), ms)),
-    ]);
+    return await withTimeout(read(), ms);
   } catch {
     return undefined;
   } finally {
     done = true;
-    clearTimeout(timer);
     try {
       conn?.close();
     } catch {
@@ -383,7 +379,7 @@ export async function connectBroker(o: BrokerOptions, log: Logger): Promise<Nats
       }
       // Refused credentials or certificates do not fix themselves soon: back off to 2 s.
       const retryMs = why.kind === "auth" || why.kind === "tls"
-        ? Math.min(wait * 2 ** Math.min(attempt - 1, 10), Math.max(wait, 2000))
+        ? backoff(attempt, wait, Math.max(wait, 2000))
         : wait;
       if (due) {
         lastLogAt = Date.now();
@@ -397,7 +393,7 @@ export async function connectBroker(o: BrokerOptions, log: Logger): Promise<Nats
         if (why.kind === "unreachable") log.warn("NATS not reachable yet; retrying", fields);
         else log.error("cannot connect to NATS; retrying", fields);
       }
-      await new Promise((r) => setTimeout(r, retryMs));
+      await sleep(retryMs);
     }
   }
   log.info("connected to NATS", { server: nc.getServer() });

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { parseBindAddress, parseBool, parseDuration, parseList } from "./values.ts";
 import type { BindAddress } from "./values.ts";
-import { redactJsonValues, redactUrl, redactUrlList } from "./redact.ts";
+import { REDACTED, redactJsonValues, redactUrl, redactUrlList } from "./redact.ts";
 
 /** One environment variable of a program's configuration. */
 export interface EnvVar<T> {
@@ -300,5 +300,40 @@ export function jsonRecordVar(
     {},
     undefined,
     { redact: redactJsonValues, ...o },
+  );
+}
+
+/** Bearer tokens: given inline, or the path of a file holding one per line. */
+export interface TokenSource {
+  /** Tokens given inline (empty when `file` is set). */
+  tokens: string[];
+  /** A file to read (and re-read on SIGHUP) instead. */
+  file?: string;
+}
+
+/** Prints a token setting without its tokens: `@path` stays, inline tokens become `***`. */
+export function redactTokens(raw: string): string {
+  const s = raw.trim();
+  return s.startsWith("@") ? s : REDACTED;
+}
+
+/**
+ * Secret bearer tokens: a comma-separated list, or `@/path/file` with one
+ * token per line; `undefined` when unset (no authentication).
+ */
+export function tokensVar(name: string, o: VarOptions): EnvVar<TokenSource | undefined> {
+  return make<TokenSource | undefined>(
+    name,
+    "Secret",
+    "a comma-separated list of tokens, or @/path/to/file with one token per line",
+    custom((raw) => {
+      const s = raw.trim();
+      if (s.startsWith("@")) return s.length > 1 ? { tokens: [], file: s.slice(1) } : undefined;
+      const tokens = parseList(s);
+      return tokens.length > 0 && tokens.every((t) => !/\s/.test(t)) ? { tokens } : undefined;
+    }),
+    undefined,
+    undefined,
+    { redact: redactTokens, ...o },
   );
 }

@@ -3,7 +3,9 @@
  * wire `Reader`/`Writer`.
  *
  * Strings are decoded with a non-fatal `TextDecoder`, so a string field that
- * holds invalid UTF-8 decodes (to U+FFFD) instead of failing; relays never
+ * holds invalid UTF-8 decodes (to U+FFFD) instead of failing; the wire bytes
+ * of such strings are kept beside the message for the matcher
+ * (invalid_utf8.ts), which compares bytes as Heka does; relays never
  * re-encode and keep the original bytes. The codec knows nothing of sockets
  * or framing.
  *
@@ -17,6 +19,7 @@ import {
   newMessage,
   type ValueType,
 } from "./message.ts";
+import { isValidUtf8, noteWireUtf8, type StringSlot } from "./invalid_utf8.ts";
 
 const { Reader, Writer } = protobuf;
 type ReaderT = protobuf.Reader;
@@ -42,13 +45,23 @@ export class HekaDecodeError extends Error {
   override name = "HekaDecodeError";
 }
 
-function readString(r: ReaderT): string {
+/**
+ * Reads a string; when `holder` is given and the bytes are not valid UTF-8,
+ * records them for the matcher (see invalid_utf8.ts).
+ */
+function readString(r: ReaderT, holder?: HekaMessage | HekaField, slot?: StringSlot): string {
   const len = r.uint32();
   const start = r.pos;
   const end = start + len;
   if (end > r.len) throw new RangeError(`string of ${len} bytes overruns the message`);
   r.pos = end;
-  return utf8.decode(r.buf.subarray(start, end));
+  const bytes = r.buf.subarray(start, end);
+  const text = utf8.decode(bytes);
+  // Only a text holding U+FFFD can come from invalid UTF-8.
+  if (holder !== undefined && text.indexOf("\uFFFD") >= 0) {
+    noteWireUtf8(holder, slot!, text, isValidUtf8(bytes) ? undefined : bytes.slice());
+  }
+  return text;
 }
 
 function readBytes(r: ReaderT): Uint8Array {
@@ -129,7 +142,7 @@ function decodeField(r: ReaderT, end: number): HekaField {
     switch (tag >>> 3) {
       case 1:
         expectWireType(wt, 2);
-        f.name = readString(r);
+        f.name = readString(r, f, "name");
         break;
       case 2:
         expectWireType(wt, 0);
@@ -141,7 +154,7 @@ function decodeField(r: ReaderT, end: number): HekaField {
         break;
       case 4:
         expectWireType(wt, 2);
-        f.valueString.push(readString(r));
+        f.valueString.push(readString(r, f, f.valueString.length));
         break;
       case 5:
         expectWireType(wt, 2);
@@ -187,11 +200,11 @@ export function decodeMessage(bytes: Uint8Array): HekaMessage {
           break;
         case 3:
           expectWireType(wt, 2);
-          m.type = readString(r);
+          m.type = readString(r, m, "type");
           break;
         case 4:
           expectWireType(wt, 2);
-          m.logger = readString(r);
+          m.logger = readString(r, m, "logger");
           break;
         case 5:
           expectWireType(wt, 0);
@@ -199,11 +212,11 @@ export function decodeMessage(bytes: Uint8Array): HekaMessage {
           break;
         case 6:
           expectWireType(wt, 2);
-          m.payload = readString(r);
+          m.payload = readString(r, m, "payload");
           break;
         case 7:
           expectWireType(wt, 2);
-          m.envVersion = readString(r);
+          m.envVersion = readString(r, m, "envVersion");
           break;
         case 8:
           expectWireType(wt, 0);
@@ -211,7 +224,7 @@ export function decodeMessage(bytes: Uint8Array): HekaMessage {
           break;
         case 9:
           expectWireType(wt, 2);
-          m.hostname = readString(r);
+          m.hostname = readString(r, m, "hostname");
           break;
         case 10: {
           if (wt !== 2) throw new RangeError("fields must be length-delimited");

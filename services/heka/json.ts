@@ -553,6 +553,12 @@ export class JsonLineWriter {
   #tsHi = 0;
   #severity = 0;
   #pid = 0;
+  /** The last split Timestamp (see #splitTimestamp). */
+  #tsSeconds = 0;
+  #tsNanos = 0;
+  /** Scratch of {@link valueOf}. */
+  #value = new Uint8Array(256);
+  #valueView = new DataView(this.#value.buffer);
   /** The seconds whose `YYYY-MM-DDTHH:MM:SS` is in #tsPrefix. */
   #tsSecond = Number.NaN;
   readonly #tsPrefix = new Uint8Array(19);
@@ -666,6 +672,79 @@ export class JsonLineWriter {
     if (o > 1) o--;
     out[o++] = 0x7d; // }
     return out.subarray(0, o);
+  }
+
+  /**
+   * The JSON value (a quoted, escaped string or a number, as in the line)
+   * of one key of the message last passed to {@link encode}, whether or not
+   * that key is selected: a view into a buffer of this writer, valid until
+   * the next `valueOf` or `encode`. Request builders use it for what their
+   * store needs besides the line (an `_id`, a host, labels). `"Fields"` is
+   * not a value: it throws RangeError.
+   */
+  valueOf(name: JsonFieldName): Uint8Array {
+    const code = FIELD_CODES[name];
+    const src = this.#r.buf;
+    const strings = this.#strings;
+    let need = 64;
+    const slot = code === 9 ? -1 : STRING_SLOT[code + 1];
+    if (slot >= 0 && strings[slot * 2] >= 0) {
+      need += (strings[slot * 2 + 1] - strings[slot * 2]) * 6;
+    }
+    if (this.#value.length < need) {
+      this.#value = new Uint8Array(need * 2);
+      this.#valueView = new DataView(this.#value.buffer);
+    }
+    const out = this.#value;
+    let o = 0;
+    switch (code) {
+      case 0:
+        out[o++] = QUOTE;
+        o = this.#writeUuid(out, o, src);
+        out[o++] = QUOTE;
+        break;
+      case 1:
+        out[o++] = QUOTE;
+        o = this.#writeTimestamp(out, o);
+        out[o++] = QUOTE;
+        break;
+      case 4:
+        o = writeSafeInteger(out, o, this.#severity);
+        break;
+      case 7:
+        o = writeSafeInteger(out, o, this.#pid);
+        break;
+      case 9:
+        throw new RangeError("Fields has no single value");
+      default: {
+        out[o++] = QUOTE;
+        const start = strings[slot * 2];
+        if (start >= 0) {
+          o = writeJsonString(
+            out,
+            this.#valueView,
+            o,
+            src,
+            this.#srcView,
+            this.#srcBase,
+            start,
+            strings[slot * 2 + 1],
+          );
+        }
+        out[o++] = QUOTE;
+      }
+    }
+    return out.subarray(0, o);
+  }
+
+  /**
+   * The Timestamp of the message last passed to {@link encode}, split into
+   * whole seconds since the epoch (floor) and nanoseconds (0 to 999,999,999),
+   * both exact.
+   */
+  timestampParts(): { seconds: number; nanos: number } {
+    this.#splitTimestamp();
+    return { seconds: this.#tsSeconds, nanos: this.#tsNanos };
   }
 
   /** Walks the message, validating it as `decodeMessage` does and noting where everything is. */
@@ -857,8 +936,8 @@ export class JsonLineWriter {
     return o;
   }
 
-  /** Writes the timestamp as {@link formatTimestamp} formats it, without a BigInt. */
-  #writeTimestamp(out: Uint8Array, o: number): number {
+  /** Sets #tsSeconds and #tsNanos from #tsLo and #tsHi, without a BigInt. */
+  #splitTimestamp(): void {
     const lo = this.#tsLo;
     const hi = this.#tsHi;
     const negative = hi < 0;
@@ -890,6 +969,15 @@ export class JsonLineWriter {
       nanos += 1e9;
       seconds -= 1;
     }
+    this.#tsSeconds = seconds;
+    this.#tsNanos = nanos;
+  }
+
+  /** Writes the timestamp as {@link formatTimestamp} formats it, without a BigInt. */
+  #writeTimestamp(out: Uint8Array, o: number): number {
+    this.#splitTimestamp();
+    const seconds = this.#tsSeconds;
+    let nanos = this.#tsNanos;
     const prefix = this.#tsPrefix;
     if (seconds !== this.#tsSecond) {
       const text = new Date(seconds * 1000).toISOString();

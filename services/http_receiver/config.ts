@@ -10,6 +10,8 @@ import {
   durationVar,
   intVar,
   type ProgramInfo,
+  stringVar,
+  tokensVar,
 } from "../config/mod.ts";
 import { receiverVars } from "../receiver/mod.ts";
 
@@ -25,6 +27,10 @@ export const httpReceiverInfo: ProgramInfo = {
     "the broker is unavailable (retry: the message uuid makes retries safe). GET /health.",
     "POST / with Content-Type application/x-heka-stream: a Heka stream of many messages;",
     "200 once all accepted ones are stored, the JSON body counts stored, filtered, refused.",
+    "",
+    "HTTPS: RCVR_TLS_CERT + RCVR_TLS_KEY (PEM), read again when they change or on SIGHUP.",
+    "Tokens: RCVR_AUTH_TOKENS=@/etc/lagermeister/tokens (one per line, re-read on SIGHUP);",
+    "POST without `Authorization: Bearer <token>` or with a wrong one is answered 401.",
   ],
 };
 
@@ -33,6 +39,16 @@ export const httpReceiverSpec = {
   bindAddress: bindAddressVar("RCVR_BIND_ADDRESS", {
     default: ":35001",
     description: "address to listen on",
+  }),
+  tlsCert: stringVar("RCVR_TLS_CERT", {
+    description: "PEM certificate (chain) file: serve HTTPS instead of HTTP",
+  }),
+  tlsKey: stringVar("RCVR_TLS_KEY", {
+    description: "PEM private key file of RCVR_TLS_CERT",
+  }),
+  authTokens: tokensVar("RCVR_AUTH_TOKENS", {
+    description:
+      "bearer tokens a POST must carry (comma list, or @file with one per line, re-read on SIGHUP); unset = no authentication",
   }),
   ...receiverVars("RCVR_", ":34997"),
   requestTimeout: durationVar("RCVR_REQUEST_TIMEOUT", {

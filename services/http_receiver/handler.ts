@@ -15,6 +15,7 @@ import { HEKA_STREAM_CONTENT_TYPE } from "../heka/chunk.ts";
 import { FrameSplitter } from "../heka/framing.ts";
 import type { MessageGate, MessageSink, ReceiverMetrics } from "../receiver/mod.ts";
 import { statsHandler } from "../metrics/mod.ts";
+import type { BearerAuth } from "../net/bearer_auth.ts";
 import { BodyReader } from "./body.ts";
 
 /** Options of {@link createHandler}. */
@@ -29,6 +30,10 @@ export interface HandlerOptions {
   maxStreamBytes: number;
   requestTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** Bearer tokens a POST must carry (`RCVR_AUTH_TOKENS`). */
+  auth?: BearerAuth;
+  /** Token of the stats paths (`RCVR_STATS_TOKEN`); `auth` when unset. */
+  statsAuth?: BearerAuth;
 }
 
 function error(status: number, message: string, headers?: HeadersInit): Response {
@@ -70,7 +75,11 @@ function isStreamBody(req: Request): boolean {
 /** A `Deno.serve` handler for the HTTP receiver. */
 export function createHandler(o: HandlerOptions): (req: Request) => Promise<Response> {
   const m = o.metrics;
-  const stats = statsHandler({ registry: m.registry, health: () => m.health() });
+  const stats = statsHandler({
+    registry: m.registry,
+    health: () => m.health(),
+    auth: o.statsAuth ?? o.auth,
+  });
   const bodies = new BodyReader(o.maxMessageSize, o.bodyTimeoutMs);
   const streams = new BodyReader(o.maxStreamBytes, o.bodyTimeoutMs);
   return async (req) => {
@@ -82,6 +91,13 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
       return error(405, `method ${req.method} not allowed: POST a protobuf message`, {
         allow: "POST",
       });
+    }
+    if (o.auth) {
+      const r = o.auth.check(req);
+      if (!r.ok) {
+        await req.body?.cancel().catch(() => {});
+        return o.auth.unauthorized(r.reason);
+      }
     }
     if (!o.publisher.available) {
       m.unavailable.value++;

@@ -17,17 +17,28 @@ import {
   type EnvVar,
   formatDuration,
   intVar,
+  jsonRecordVar,
   listVar,
   optionalBindAddressVar,
   parseBindAddress,
   type ProgramInfo,
+  REDACTED,
   stringVar,
+  tokensVar,
   urlVar,
 } from "../config/mod.ts";
 import { brokerVars, subjectCovered } from "../broker/mod.ts";
 import { LOG_LEVELS } from "../log/mod.ts";
 import { type JsonEncoderOptions, JsonLineWriter } from "../heka/json.ts";
 import { consumerName, type ConsumerPlan, type StartPolicy } from "./consumer.ts";
+import {
+  checkIndexPattern,
+  checkLokiLabels,
+  DEFAULT_ES_INDEX,
+  DEFAULT_LOKI_LABELS,
+  FORMAT_NAMES,
+  type FormatOptions,
+} from "./formats/mod.ts";
 
 /** Words that turn the stats endpoint off (an empty value means "the default"). */
 const OFF_WORDS = new Set(["off", "none", "-"]);
@@ -188,7 +199,34 @@ export const SUBSCRIBER_SPEC = {
     default: "30s",
     description: "on SIGTERM/SIGINT, wait this long for in-flight batches before exiting",
   }),
+  format: enumVar("SUB_FORMAT", FORMAT_NAMES, {
+    default: "ndjson",
+    description:
+      "request body: ndjson (one JSON object per line; also ClickHouse JSONEachRow), es-bulk (Elasticsearch/OpenSearch _bulk), loki (Loki push API), splunk-hec (Splunk HTTP Event Collector)",
+  }),
+  headers: jsonRecordVar("SUB_HEADERS", {
+    example: '{"Authorization":"Bearer …"}',
+    description: "extra request headers as a JSON object, e.g. for auth; the values are secrets",
+  }),
+  esIndex: stringVar("SUB_ES_INDEX", {
+    default: DEFAULT_ES_INDEX,
+    description:
+      "es-bulk: index of each document; %Y %m %d %H are taken from the message Timestamp (UTC)",
+  }),
+  lokiLabels: listVar("SUB_LOKI_LABELS", {
+    default: DEFAULT_LOKI_LABELS,
+    description:
+      "loki: message fields that label the streams (Type, Logger, Hostname, Severity, EnvVersion, Pid); every distinct combination is a stream",
+  }),
+  splunkToken: stringVar("SUB_SPLUNK_TOKEN", {
+    description: "splunk-hec: HEC token, sent as Authorization: Splunk <token> (a secret)",
+    redact: () => REDACTED,
+  }),
   statsAddress: statsAddressVar(),
+  statsToken: tokensVar("SUB_STATS_TOKEN", {
+    description:
+      "bearer token(s) for /debug/vars and /metrics (comma list or @file, re-read on SIGHUP); /health stays open but shows only its status without one",
+  }),
   natsCreds: broker.natsCreds,
   natsTlsCa: broker.natsTlsCa,
   natsTlsCert: broker.natsTlsCert,
@@ -204,7 +242,7 @@ export const SUBSCRIBER_INFO: ProgramInfo = {
   name: "http_subscriber",
   task: "subscribe",
   summary:
-    "pulls Heka messages from JetStream, encodes them as NDJSON and POSTs them in batches to SUB_REMOTE_URL with parallel posters.",
+    "pulls Heka messages from JetStream, encodes them (NDJSON, Elasticsearch bulk, Loki push or Splunk HEC) and POSTs them in batches to SUB_REMOTE_URL with parallel posters.",
   notes: [
     "Consumer: without SUB_DURABLE or SUB_QGROUP an ephemeral consumer (gone after exit).",
     "SUB_DURABLE=d names the durable consumer d-<SUB_CLIENT_ID> (just d without a client id), as",
@@ -218,6 +256,9 @@ export const SUBSCRIBER_INFO: ProgramInfo = {
     "429 (Retry-After honoured) and 5xx retry without limit; other 4xx go, after",
     "SUB_REJECT_ATTEMPTS, to the dead-letter subject (stored in SUB_STREAM unless another stream",
     "already covers it) with Lagermeister-Dead-Status and Lagermeister-Dead-Reason headers.",
+    "SUB_FORMAT=es-bulk reads the per-item results of a 200 answer: items failed with 429/5xx are",
+    "sent again alone, items refused for their content (other 4xx) are dead letters with the",
+    "reason, and the batch is acked once every item is settled.",
     "",
     "Example:",
     "  SUB_CLIENT_ID=fwd1 SUB_DURABLE=sumo SUB_DELIVER_ALL=true \\",
@@ -239,6 +280,70 @@ export interface SubscriberSettings {
   json: JsonEncoderOptions;
   /** The remote URL, or undefined for the stub. */
   remoteUrl: string | undefined;
+  /** The output format (SUB_FORMAT and its options), validated. */
+  format: FormatOptions;
+  /** Extra request headers (SUB_HEADERS, and the Splunk token); the values are secrets. */
+  headers: Record<string, string>;
+}
+
+/** RFC 9110 `token`: a header name. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers the subscriber sets itself. */
+const OWN_HEADERS = new Set(["content-encoding", "content-length", "host", "transfer-encoding"]);
+
+/** SUB_HEADERS and SUB_SPLUNK_TOKEN checked and merged. */
+function requestHeaders(cfg: SubscriberConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(cfg.headers)) {
+    if (!HEADER_NAME.test(name)) {
+      throw new ConfigError(`SUB_HEADERS: ${JSON.stringify(name)} is not a header name`);
+    }
+    if (OWN_HEADERS.has(name.toLowerCase())) {
+      throw new ConfigError(`SUB_HEADERS: ${name} is set by the subscriber and cannot be given`);
+    }
+    // deno-lint-ignore no-control-regex
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+      throw new ConfigError(
+        `SUB_HEADERS: the value of ${name} has a line break or control character (not shown: it may be a secret)`,
+      );
+    }
+    out[name.toLowerCase()] = value.trim();
+  }
+  if (cfg.splunkToken !== "") {
+    if (cfg.format !== "splunk-hec") {
+      throw new ConfigError("SUB_SPLUNK_TOKEN is only used with SUB_FORMAT=splunk-hec");
+    }
+    if (out.authorization !== undefined) {
+      throw new ConfigError(
+        "set either SUB_SPLUNK_TOKEN or an Authorization header in SUB_HEADERS, not both",
+      );
+    }
+    out.authorization = `Splunk ${cfg.splunkToken.trim()}`;
+  } else if (cfg.format === "splunk-hec" && out.authorization === undefined && !cfg.stubHttp) {
+    throw new ConfigError(
+      "SUB_FORMAT=splunk-hec needs SUB_SPLUNK_TOKEN (or an Authorization header in SUB_HEADERS)",
+    );
+  }
+  return out;
+}
+
+/** The format options, checked. */
+function formatOptions(cfg: SubscriberConfig, json: JsonEncoderOptions): FormatOptions {
+  if (cfg.format === "es-bulk") {
+    const why = checkIndexPattern(cfg.esIndex);
+    if (why !== undefined) {
+      throw new ConfigError(`SUB_ES_INDEX ${JSON.stringify(cfg.esIndex)}: ${why}`);
+    }
+  }
+  let lokiLabels: string[] = cfg.lokiLabels;
+  if (cfg.format === "loki") {
+    try {
+      lokiLabels = checkLokiLabels(cfg.lokiLabels);
+    } catch (err) {
+      throw new ConfigError(`SUB_LOKI_LABELS: ${err instanceof Error ? err.message : err}`);
+    }
+  }
+  return { name: cfg.format, json, esIndex: cfg.esIndex, lokiLabels };
 }
 
 const BAD_NAME = /[\s.*>/\\]/;
@@ -372,6 +477,8 @@ export function resolveSettings(
     deadLetterSubject,
     json,
     remoteUrl: cfg.stubHttp ? undefined : cfg.remoteUrl,
+    format: formatOptions(cfg, json),
+    headers: requestHeaders(cfg),
   };
 }
 

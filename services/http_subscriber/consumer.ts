@@ -28,6 +28,7 @@ import {
   ReplayPolicy,
 } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
+import { sleep } from "../runtime/async.ts";
 
 /** Where a new consumer starts. */
 export type StartPolicy =
@@ -274,7 +275,7 @@ export async function deleteConsumer(
         log.warn("could not delete the consumer", { consumer: name, error: errorMessage(err) });
         return false;
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   }
 }

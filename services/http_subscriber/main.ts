@@ -7,6 +7,7 @@
 import { ConfigError, describeConfig, loadConfig } from "../config/mod.ts";
 import { errorMessage, Logger } from "../log/mod.ts";
 import { announceReady } from "../runtime/ready.ts";
+import { loadBearerAuth } from "../net/startup.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
 import {
   resolveSettings,
@@ -39,7 +40,10 @@ if (import.meta.main) {
   if (cfg.clusterId !== "test-cluster") {
     log.info("SUB_CLUSTER_ID is ignored: JetStream has no cluster id");
   }
-  const sub = new Subscriber(settings, log);
+  const statsAuth = loadBearerAuth(SUBSCRIBER_INFO.name, "SUB_STATS_TOKEN", cfg.statsToken, {
+    log,
+  });
+  const sub = new Subscriber(settings, log, { statsAuth });
   onShutdown(log, () => sub.stop());
   try {
     await sub.start();

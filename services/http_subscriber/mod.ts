@@ -17,6 +17,7 @@ export * from "./batcher.ts";
 export * from "./config.ts";
 export * from "./consumer.ts";
 export * from "./dead_letter.ts";
+export * from "./formats/mod.ts";
 export * from "./poster.ts";
 export * from "./stub_sink.ts";
 export * from "./subscriber.ts";

@@ -4,7 +4,11 @@
  * succeed later. It knows nothing of what the bodies hold.
  *
  * Outcome of a body:
- * - `delivered` on a 2xx;
+ * - `delivered` on a 2xx — for stores that answer per item (a
+ *   {@link ResponseInterpreter}), once every item is settled: items that
+ *   failed with 429/5xx are sent again alone (with backoff, without limit),
+ *   items refused for their content are handed to `onRefused` (the dead
+ *   letters) at once;
  * - retried without limit, with exponential backoff and jitter, on network
  *   errors, timeouts, 408, 429 and 5xx (a `Retry-After` is honoured);
  * - `rejected` after `rejectAttempts` answers of another status (other 4xx;
@@ -18,6 +22,8 @@
  */
 import { REDACTED, redactUrl } from "../config/mod.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
+import type { ItemOutcome, RequestBuilder, ResponseInterpreter } from "./formats/format.ts";
+import { backoff, sleep } from "../runtime/async.ts";
 
 /** The fetch the poster uses (the global one, or a stub). */
 export type FetchFn = (
@@ -40,7 +46,13 @@ export interface AttemptFailure {
 
 /** How a submitted body ended. */
 export type PostOutcome =
-  | { kind: "delivered"; status: number; attempts: number }
+  | {
+    kind: "delivered";
+    status: number;
+    attempts: number;
+    /** Items refused one by one and handed to `onRefused` (per-item stores). */
+    refused?: number;
+  }
   | { kind: "rejected"; status: number; reason: string; attempts: number }
   | { kind: "aborted"; reason: string; attempts: number };
 
@@ -60,8 +72,16 @@ export interface PosterOptions {
   retryMaxMs: number;
   /** Longest `Retry-After` honoured (default 10 minutes). */
   maxRetryAfterMs?: number;
-  /** Default `application/json`. */
+  /** Default `application/json`; the request builder's when there is one. */
   contentType?: string;
+  /** Turns submitted records into request bodies (default: the records are the body). */
+  request?: RequestBuilder;
+  /** Reads per-item results out of 2xx answers (ES bulk); needs `items` at submit. */
+  response?: ResponseInterpreter;
+  /** Extra request headers (their values are secrets: scrubbed from logged errors). */
+  headers?: Record<string, string>;
+  /** Called when items of a body are sent again alone. */
+  onItemsRetried?: (count: number, status: number, reason: string) => void;
   /** Default: the global fetch over one kept-alive Deno.HttpClient. */
   fetch?: FetchFn;
   log: Logger;
@@ -69,15 +89,36 @@ export interface PosterOptions {
   onAttemptFailed?: (f: AttemptFailure) => void;
 }
 
+/** Items of a body refused by the store, one group per status and reason. */
+export interface RefusedItems {
+  /** Indexes of the refused records in the submitted body, ascending. */
+  indexes: number[];
+  status: number;
+  reason: string;
+  attempts: number;
+}
+
+/** What {@link BatchPoster.submit} needs to settle a body item by item. */
+export interface ItemHandling {
+  /** Records in the submitted body. */
+  count: number;
+  /**
+   * Stores refused items elsewhere (dead letters); resolves true once they
+   * are safe, false when that was aborted (the body is then `aborted`).
+   */
+  onRefused: (refused: RefusedItems) => Promise<boolean>;
+}
+
 interface Job {
   body: Uint8Array;
   label: string;
+  items: ItemHandling | undefined;
   resolve: (o: PostOutcome) => void;
 }
 
 /** Classification of an attempt's result. */
 type AttemptResult =
-  | { ok: true; status: number }
+  | { ok: true; status: number; text: string }
   | {
     ok: false;
     status: number;
@@ -113,8 +154,7 @@ export function backoffDelay(
   maxMs: number,
   random: () => number = Math.random,
 ): number {
-  const exp = Math.min(maxMs, minMs * 2 ** Math.min(attempt - 1, 30));
-  return exp / 2 + random() * (exp / 2);
+  return backoff(attempt, minMs, maxMs, 0.5, random);
 }
 
 /** Whether an HTTP status is worth retrying without limit. */
@@ -128,19 +168,6 @@ export async function gzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
     new CompressionStream("gzip"),
   );
   return await new Response(stream).bytes();
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve(!signal.aborted);
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }
 
 /** Posts bodies to one URL, a fixed number at a time, retrying as described above. */
@@ -169,12 +196,22 @@ export class BatchPoster {
       this.#fetch = fetch;
     }
     this.#headers = {
-      "content-type": o.contentType ?? "application/json",
+      "content-type": o.request?.contentType ?? o.contentType ?? "application/json",
       "user-agent": "lagermeister-http-subscriber",
     };
+    for (const [name, value] of Object.entries(o.headers ?? {})) {
+      this.#headers[name.toLowerCase()] = value;
+    }
     if (o.gzip) this.#headers["content-encoding"] = "gzip";
     this.#redactedUrl = redactUrl(o.url);
     this.#secrets = secretParts(o.url, this.#redactedUrl);
+    for (const value of Object.values(o.headers ?? {})) {
+      // the whole value, and its token after a scheme word ("Bearer abc…")
+      for (const part of [value, value.replace(/^\S+\s+/, "")]) {
+        if (part.length >= 4) this.#secrets.push([part, REDACTED]);
+      }
+    }
+    this.#secrets.sort((a, b) => b[0].length - a[0].length);
   }
 
   /** Requests in flight (including their backoff pauses). */
@@ -197,12 +234,12 @@ export class BatchPoster {
    * names it in logs (e.g. `batch 17 (100 messages)`). `body` must not be
    * changed afterwards.
    */
-  submit(body: Uint8Array, label = "batch"): Promise<PostOutcome> {
+  submit(body: Uint8Array, label = "batch", items?: ItemHandling): Promise<PostOutcome> {
     if (this.#abort.signal.aborted) {
       return Promise.resolve({ kind: "aborted", reason: "poster closed", attempts: 0 });
     }
     const { promise, resolve } = Promise.withResolvers<PostOutcome>();
-    this.#queue.push({ body, label, resolve });
+    this.#queue.push({ body, label, items, resolve });
     this.#pump();
     return promise;
   }
@@ -262,20 +299,77 @@ export class BatchPoster {
   async #run(job: Job): Promise<PostOutcome> {
     const o = this.#o;
     const signal = this.#abort.signal;
-    const body = o.gzip ? await gzipBytes(job.body) : job.body;
+    const perItem = o.response !== undefined && job.items !== undefined;
+    /** The records still to send (undefined: all of them). */
+    let pending: number[] | undefined;
+    let body = await this.#body(job.body, pending);
     let rejections = 0;
+    let refused = 0;
     for (let attempt = 1;; attempt++) {
       if (signal.aborted) return { kind: "aborted", reason: "aborted", attempts: attempt - 1 };
-      const r = await this.#attempt(body);
+      let r = await this.#attempt(body, perItem);
+      if (r.ok && perItem) {
+        const count = pending?.length ?? job.items!.count;
+        let outcomes: ItemOutcome[] | undefined;
+        try {
+          outcomes = o.response!.interpret(r.text, count);
+        } catch (err) {
+          r = {
+            ok: false,
+            status: r.status,
+            reason: this.scrub(`unreadable answer: ${errorMessage(err)}`),
+            retryable: true,
+            retryAfterMs: undefined,
+          };
+        }
+        if (r.ok && outcomes !== undefined) {
+          const settled = await this.#settleItems(job, pending, outcomes, attempt);
+          if (settled === undefined) {
+            return {
+              kind: "aborted",
+              reason: "aborted while storing refused items",
+              attempts: attempt,
+            };
+          }
+          refused += settled.refused;
+          if (settled.retry.length > 0) {
+            pending = settled.retry;
+            body = await this.#body(job.body, pending);
+            const first = outcomes.find((x) => x.kind === "retry") as {
+              status: number;
+              reason: string;
+            };
+            o.onItemsRetried?.(pending.length, first.status, first.reason);
+            const delayMs = backoffDelay(attempt, o.retryMinMs, o.retryMaxMs);
+            if (attempt <= 3 || attempt % 10 === 0) {
+              o.log.warn("items failed; retrying them alone", {
+                batch: job.label,
+                items: pending.length,
+                status: first.status,
+                reason: first.reason,
+                attempt,
+                retry_in_ms: Math.round(delayMs),
+              });
+            }
+            if (!(await sleep(delayMs, signal))) {
+              return { kind: "aborted", reason: first.reason, attempts: attempt };
+            }
+            continue;
+          }
+        }
+      }
       if (r.ok) {
         if (attempt > 1) {
           o.log.info("batch delivered after retries", {
             batch: job.label,
             attempts: attempt,
             status: r.status,
+            refused_items: refused || undefined,
           });
         }
-        return { kind: "delivered", status: r.status, attempts: attempt };
+        return refused > 0
+          ? { kind: "delivered", status: r.status, attempts: attempt, refused }
+          : { kind: "delivered", status: r.status, attempts: attempt };
       }
       if (signal.aborted) return { kind: "aborted", reason: r.reason, attempts: attempt };
       let delayMs: number | undefined;
@@ -302,6 +396,22 @@ export class BatchPoster {
           reason: r.reason,
           attempts: attempt,
         });
+        if (pending !== undefined) {
+          // Items retried alone, now refused as a whole: they are refused items.
+          const stored = await job.items!.onRefused({
+            indexes: pending,
+            status: r.status,
+            reason: r.reason,
+            attempts: attempt,
+          });
+          if (!stored) return { kind: "aborted", reason: r.reason, attempts: attempt };
+          return {
+            kind: "delivered",
+            status: r.status,
+            attempts: attempt,
+            refused: refused + pending.length,
+          };
+        }
         return { kind: "rejected", status: r.status, reason: r.reason, attempts: attempt };
       }
       if (attempt <= 3 || attempt % 10 === 0) {
@@ -320,7 +430,54 @@ export class BatchPoster {
     }
   }
 
-  async #attempt(body: Uint8Array): Promise<AttemptResult> {
+  /** The request body (built and gzipped) for the records `only` (undefined: all). */
+  async #body(records: Uint8Array, only: number[] | undefined): Promise<Uint8Array> {
+    const request = this.#o.request;
+    const body = request === undefined ? records : request.build(records, only);
+    return this.#o.gzip ? await gzipBytes(body) : body;
+  }
+
+  /**
+   * Hands refused items to `onRefused` (one call per status and reason);
+   * returns the items to send again, or undefined when storing the refused
+   * ones was aborted.
+   */
+  async #settleItems(
+    job: Job,
+    pending: number[] | undefined,
+    outcomes: ItemOutcome[],
+    attempt: number,
+  ): Promise<{ retry: number[]; refused: number } | undefined> {
+    const retry: number[] = [];
+    const groups = new Map<string, RefusedItems>();
+    for (let i = 0; i < outcomes.length; i++) {
+      const x = outcomes[i];
+      const index = pending === undefined ? i : pending[i];
+      if (x.kind === "retry") retry.push(index);
+      else if (x.kind === "refused") {
+        const reason = this.scrub(x.reason);
+        const key = `${x.status} ${reason}`;
+        const g = groups.get(key);
+        if (g === undefined) {
+          groups.set(key, { indexes: [index], status: x.status, reason, attempts: attempt });
+        } else g.indexes.push(index);
+      }
+    }
+    let refused = 0;
+    for (const g of groups.values()) {
+      this.#o.log.warn("store refused items", {
+        batch: job.label,
+        items: g.indexes.length,
+        status: g.status,
+        reason: g.reason,
+      });
+      if (!(await job.items!.onRefused(g))) return undefined;
+      refused += g.indexes.length;
+    }
+    return { retry, refused };
+  }
+
+  async #attempt(body: Uint8Array, readText = false): Promise<AttemptResult> {
     const o = this.#o;
     const timeout = AbortSignal.timeout(o.timeoutMs);
     const signal = AbortSignal.any([timeout, this.#abort.signal]);
@@ -343,8 +500,18 @@ export class BatchPoster {
     const status = res.status;
     if (status >= 200 && status < 300) {
       // Read the answer to the end so the connection goes back to the pool.
-      await res.arrayBuffer().catch(() => {});
-      return { ok: true, status };
+      if (!readText) {
+        await res.arrayBuffer().catch(() => {});
+        return { ok: true, status, text: "" };
+      }
+      try {
+        return { ok: true, status, text: await res.text() };
+      } catch (err) {
+        const reason = timeout.aborted
+          ? `timeout after ${o.timeoutMs} ms reading the answer`
+          : this.scrub(`reading the answer failed: ${errorWithCause(err)}`);
+        return { ok: false, status: 0, reason, retryable: true, retryAfterMs: undefined };
+      }
     }
     let text = "";
     try {

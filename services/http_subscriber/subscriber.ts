@@ -1,7 +1,9 @@
 /**
- * The subscriber: JetStream consumer → NDJSON line (written straight from
- * the protobuf bytes by {@link JsonLineWriter}) → {@link Batcher} →
- * {@link BatchPoster} → ack (or dead letter, then ack).
+ * The subscriber: JetStream consumer → record of the output format
+ * (SUB_FORMAT; its NDJSON written straight from the protobuf bytes by
+ * JsonLineWriter) → {@link Batcher} → {@link BatchPoster} → ack (or dead
+ * letter, then ack). Items a store refuses one by one (ES bulk) are dead
+ * letters; the batch is acked once every item is settled.
  *
  * A JetStream message may hold one Heka message or a chunk of many
  * (see chunk_intake.ts): a chunk's lines are batched one by one and the
@@ -16,10 +18,10 @@
  *
  * @module
  */
-import type { ConsumerMessages, ConsumerStatus, JsMsg, NatsConnection } from "nats";
+import type { ConsumerInfo, ConsumerMessages, ConsumerStatus, JsMsg, NatsConnection } from "nats";
 import { brokerOptions, connectBroker, ensureStream } from "../broker/mod.ts";
-import { JsonLineWriter } from "../heka/json.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
+import type { BearerAuth } from "../net/bearer_auth.ts";
 import {
   type Counter,
   counterRate,
@@ -38,7 +40,8 @@ import {
   type StartPolicy,
 } from "./consumer.ts";
 import { type DeadLetter, DeadLetterPublisher, UNDECODABLE } from "./dead_letter.ts";
-import { BatchPoster, type FetchFn, type PostOutcome } from "./poster.ts";
+import { createFormat, type OutputFormat, type RecordEncoder } from "./formats/mod.ts";
+import { BatchPoster, type FetchFn, type PostOutcome, type RefusedItems } from "./poster.ts";
 import {
   chunkAckWindow,
   ChunkLine,
@@ -48,15 +51,36 @@ import {
 } from "./chunk_intake.ts";
 import { stubFetch } from "./stub_sink.ts";
 import { hostPort } from "../runtime/ready.ts";
+import { LAG_THRESHOLD } from "../metrics/thresholds.ts";
 
 /** Messages asked for per pull request. */
 export const PULL_BATCH = 1000;
 
-/** How often the consumer's pending count is read. */
+/** How often the consumer's pending count is read (and the watchdog looks). */
 export const PENDING_POLL_MS = 5000;
 
-/** The `Sender` of the subscriber's MetricEvents. */
+/**
+ * Lifetime of one pull request. nats.js sends idle heartbeats every half of
+ * it and, when it cannot check the consumer after a reconnect, waits this
+ * long before trying again — with its 30 s default a subscriber could sit
+ * idle for a minute after a broker crash.
+ */
+export const PULL_EXPIRES_MS = 5000;
+
+/**
+ * The watchdog re-opens the consume when the consumer has messages for us
+ * and none arrived over this many pending polls in a row (10 s: four
+ * heartbeat intervals) while connected.
+ */
+export const STALL_POLLS = 2;
+
+/** The `Sender` of the subscriber's MetricEvents (with SUB_FORMAT=ndjson). */
 export const STATS_SENDER = "http-output";
+
+/** The `Sender` of a subscriber writing `format`: `http-output`, or `http-output:<format>`. */
+export function statsSender(format: string): string {
+  return format === "ndjson" ? STATS_SENDER : `${STATS_SENDER}:${format}`;
+}
 
 /** Messages handed to the poster or the dead-letter publisher, not yet acked. */
 interface Held {
@@ -70,6 +94,8 @@ interface Held {
 export interface SubscriberOptions {
   /** Replaces the HTTP transport (tests); SUB_STUB_HTTP selects the stub otherwise. */
   fetch?: FetchFn;
+  /** Token check of the stats endpoint (`SUB_STATS_TOKEN`). */
+  statsAuth?: BearerAuth;
 }
 
 /** The subscriber's counters. */
@@ -83,6 +109,10 @@ export interface SubscriberCounters {
   undecodable: Counter;
   redelivered: Counter;
   abandoned: Counter;
+  /** Times the watchdog found the consume stalled and re-opened it. */
+  stalls: Counter;
+  itemRetries: Counter;
+  itemsRefused: Counter;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -156,7 +186,9 @@ export class Subscriber {
   readonly counters: SubscriberCounters;
   readonly #s: SubscriberSettings;
   readonly #log: Logger;
-  readonly #writer: JsonLineWriter;
+  readonly #statsAuth: BearerAuth | undefined;
+  readonly #format: OutputFormat;
+  readonly #encoder: RecordEncoder;
   readonly #delivery: Delivery = { count: 0, seq: 0 };
   readonly #poster: BatchPoster;
   readonly #batcher: Batcher<Deliverable>;
@@ -180,6 +212,9 @@ export class Subscriber {
   #lastSeq = 0;
   #ackWindowFitted = false;
   #consuming = false;
+  /** Watchdog: `received` at its last look, and how many looks it has not moved. */
+  #watchReceived = 0;
+  #stuckPolls = 0;
   #connected = false;
   #stopping = false;
   #recovering = false;
@@ -188,7 +223,9 @@ export class Subscriber {
   constructor(settings: SubscriberSettings, log: Logger, o: SubscriberOptions = {}) {
     this.#s = settings;
     this.#log = log;
-    this.#writer = new JsonLineWriter(settings.json);
+    this.#statsAuth = o.statsAuth?.countIn(this.metrics, "stats_unauthorized");
+    this.#format = createFormat(settings.format);
+    this.#encoder = this.#format.encoder;
     const cfg = settings.config;
     const m = this.metrics;
     this.counters = {
@@ -203,6 +240,18 @@ export class Subscriber {
       abandoned: m.counter(
         "abandoned",
         "messages left unacked at shutdown (JetStream redelivers them)",
+      ),
+      stalls: m.counter(
+        "stalls",
+        "times messages were pending but none arrived, so the consume was re-opened",
+      ),
+      itemRetries: m.counter(
+        "item_retries",
+        "items a store failed one by one (ES bulk 429/5xx) and that were sent again alone",
+      ),
+      itemsRefused: m.counter(
+        "items_refused",
+        "items a store refused one by one (ES bulk 4xx), stored on the dead-letter subject",
       ),
     };
     m.gauge(
@@ -228,6 +277,10 @@ export class Subscriber {
       timeoutMs: cfg.requestTimeout,
       gzip: cfg.gzip,
       rejectAttempts: cfg.rejectAttempts,
+      request: this.#format.request,
+      response: this.#format.response,
+      headers: settings.headers,
+      onItemsRetried: (n) => this.counters.itemRetries.value += n,
       retryMinMs: cfg.retryMin,
       retryMaxMs: cfg.retryMax,
       fetch: o.fetch ?? (settings.remoteUrl === undefined ? stubFetch({ log }) : undefined),
@@ -303,6 +356,7 @@ export class Subscriber {
       subject: this.#s.consumer.filterSubject,
       consumer: this.consumerName,
       remote: this.remote,
+      format: this.#format.name,
       dead_letter_subject: this.#s.deadLetterSubject,
       ack_wait_ms: ackWait,
       max_ack_pending: this.#s.consumer.maxAckPending,
@@ -376,7 +430,7 @@ export class Subscriber {
     let lastDelivered = c.delivered.value;
     let lastBatches = c.batches.value;
     this.#reporter = new StatsReporter(nc, {
-      sender: STATS_SENDER,
+      sender: statsSender(this.#format.name),
       sources: [
         counterRate(MetricTypes.Throughput, c.delivered),
         counterRate(MetricTypes.BatchCount, c.batches),
@@ -395,12 +449,16 @@ export class Subscriber {
           type: MetricTypes.Lag,
           aggregate: "Average",
           value: () => this.lagSeconds(),
-          threshold: { Warn: 30, Error: 60 },
+          threshold: LAG_THRESHOLD,
         },
         { type: MetricTypes.Pending, aggregate: "Average", value: () => this.#pending },
         counterRate(MetricTypes.Retries, c.retries),
         counterRate(MetricTypes.Failures, c.failures),
         counterRate(MetricTypes.DeadLettered, c.deadLettered),
+        ...(this.#format.response === undefined ? [] : [
+          counterRate(MetricTypes.ItemRetries, c.itemRetries),
+          counterRate(MetricTypes.ItemsRefused, c.itemsRefused),
+        ]),
       ],
     });
     const address = this.#s.config.statsAddress;
@@ -409,11 +467,13 @@ export class Subscriber {
       this.#statsServer = serveStats({
         address,
         registry: this.metrics,
+        auth: this.#statsAuth,
         health: () => ({
           ok: this.#connected && this.#consuming && !this.#stopping,
           connected: this.#connected,
           consuming: this.#consuming,
           consumer: this.consumerName,
+          format: this.#format.name,
           pending: this.#pending,
           held_messages: this.heldMessages,
         }),
@@ -473,6 +533,7 @@ export class Subscriber {
   async #consume(): Promise<void> {
     const messages = await this.#opened!.consumer.consume({
       max_messages: PULL_BATCH,
+      expires: PULL_EXPIRES_MS,
       callback: (m) => this.#onMessage(m),
     });
     this.#messages = messages;
@@ -507,14 +568,18 @@ export class Subscriber {
    * still held, else after the newest one seen — duplicates rather than
    * gaps.
    */
-  #recover(): void {
+  #recover(reset?: { ackFloor: number }): void {
     if (this.#recovering || this.#stopping) return;
     this.#recovering = true;
     (async () => {
       try {
         await this.#messages?.close().catch(() => {});
         this.#consuming = false;
-        let oldest = Infinity;
+        let oldest = reset ? reset.ackFloor + 1 : Infinity;
+        const name = this.#opened?.info.name;
+        if (reset && name) {
+          await deleteConsumer(this.#nc!, this.#s.consumer.stream, name, false, this.#log);
+        }
         for (const h of this.#held) for (const m of h.msgs) oldest = Math.min(oldest, m.seq);
         for (const m of this.#batcher.openItems) oldest = Math.min(oldest, m.seq);
         const start: StartPolicy = oldest !== Infinity
@@ -527,12 +592,67 @@ export class Subscriber {
         this.#ackWindowFitted = false;
         await this.#consume();
         this.#log.info("consuming again", { consumer: this.consumerName });
-      } catch (err) {
-        this.#log.error("could not re-create the consumer", { error: errorMessage(err) });
-      } finally {
         this.#recovering = false;
+      } catch (err) {
+        // Never give up while running: a consumer that is not consuming is a stall.
+        this.#log.error("could not re-create the consumer; retrying", {
+          error: errorMessage(err),
+          retry_in_ms: 1000,
+        });
+        await sleep(1000);
+        this.#recovering = false;
+        this.#recover();
       }
     })();
+  }
+
+  /**
+   * The watchdog, fed by every pending poll. While connected and nothing
+   * arrived over {@link STALL_POLLS} polls: if the server counts deliveries
+   * as unacknowledged while we hold none, re-create the consumer after its
+   * ack floor (not for a shared group consumer, whose other members may
+   * hold them); else, if it has messages it could deliver (pending, and
+   * room under max_ack_pending), re-open the consume.
+   */
+  #watch(info: ConsumerInfo): void {
+    const { num_pending: pending, num_ack_pending: ackPending } = info;
+    const received = this.counters.received.value;
+    const held = this.heldMessages;
+    // Deliveries the server counts as out that we do not hold: lost on the
+    // way, or acked but the ack lost (a broker crash restores consumer
+    // state from before them). The server waits the whole ack wait for them.
+    const unheld = ackPending > 0 && held === 0;
+    if (received !== this.#watchReceived || (pending === 0 && !unheld) || !this.#consuming) {
+      this.#watchReceived = received;
+      this.#stuckPolls = 0;
+      return;
+    }
+    if (!this.#connected || this.#recovering || this.#stopping) return;
+    const canReset = unheld && !this.#s.consumer.shared;
+    // Every delivery we could take is out, and we hold them: busy, not stalled.
+    if (!canReset && (pending === 0 || ackPending >= this.#s.consumer.maxAckPending)) return;
+    if (++this.#stuckPolls < STALL_POLLS) return;
+    this.#stuckPolls = 0;
+    this.counters.stalls.value++;
+    const fields = {
+      pending,
+      ack_pending: ackPending,
+      held,
+      idle_s: STALL_POLLS * PENDING_POLL_MS / 1000,
+    };
+    if (canReset) {
+      // We hold nothing: restart the consumer after its ack floor, so the
+      // server hands those messages out again now. Duplicates, never gaps.
+      this.#log.warn(
+        "consumer stalled: the server waits for acks of deliveries we do not hold; " +
+          "re-creating it after its ack floor",
+        { ...fields, ack_floor: info.ack_floor.stream_seq },
+      );
+      this.#recover({ ackFloor: info.ack_floor.stream_seq });
+      return;
+    }
+    this.#log.warn("consumer stalled: messages pending but none received; re-opening", fields);
+    this.#recover();
   }
 
   #onMessage(m: JsMsg): void {
@@ -552,7 +672,7 @@ export class Subscriber {
     }
     let line: Uint8Array;
     try {
-      line = this.#writer.encode(m.data);
+      line = this.#encoder.encode(m.data);
     } catch (err) {
       this.#deadLetterUndecodable(m, errorMessage(err));
       return;
@@ -577,11 +697,11 @@ export class Subscriber {
     }
     this.counters.received.value += lines.length - 1;
     if (!this.#ackWindowFitted) this.#fitAckWindow(lines.length);
-    const writer = this.#writer;
+    const encoder = this.#encoder;
     for (const l of lines) {
       let line: Uint8Array;
       try {
-        line = writer.encode(l.data);
+        line = encoder.encode(l.data);
       } catch (err) {
         this.#deadLetterUndecodable(l, errorMessage(err));
         continue;
@@ -629,7 +749,11 @@ export class Subscriber {
         reason,
       });
     }
-    this.#poster.submit(body, `${held.id} (${b.items.length} messages)`)
+    const items = this.#format.response === undefined ? undefined : {
+      count: b.items.length,
+      onRefused: (r: RefusedItems) => this.#deadLetterItems(held, r),
+    };
+    this.#poster.submit(body, `${held.id} (${b.items.length} messages)`, items)
       .then((outcome) => this.#settle(held, outcome))
       .catch((err) => {
         this.#log.error("settling a batch failed", { batch: held.id, error: errorMessage(err) });
@@ -644,7 +768,7 @@ export class Subscriber {
         for (let i = 0; i < msgs.length; i++) msgs[i].ack();
         const ts = msgs[msgs.length - 1].info.timestampNanos;
         if (ts > this.#newestDeliveredNs) this.#newestDeliveredNs = ts;
-        this.counters.delivered.value += msgs.length;
+        this.counters.delivered.value += msgs.length - (outcome.refused ?? 0);
         this.counters.batches.value++;
         break;
       }
@@ -670,6 +794,27 @@ export class Subscriber {
         break;
     }
     this.#release(held);
+  }
+
+  /** Stores items a store refused one by one; their batch is acked when all are settled. */
+  async #deadLetterItems(held: Held, r: RefusedItems): Promise<boolean> {
+    const msgs = r.indexes.map((i) => held.msgs[i]);
+    const stored = await this.#dead!.publish(msgs.map(toDeadLetter), {
+      status: String(r.status),
+      reason: r.reason,
+      attempts: r.attempts,
+    }, this.#deadAbort.signal);
+    if (stored) {
+      this.counters.deadLettered.value += msgs.length;
+      this.counters.itemsRefused.value += msgs.length;
+      this.#log.warn("refused items stored on the dead-letter subject", {
+        batch: held.id,
+        messages: msgs.length,
+        subject: this.#dead!.subject,
+        status: r.status,
+      });
+    }
+    return stored;
   }
 
   #deadLetterUndecodable(m: Deliverable, reason: string): void {
@@ -739,7 +884,10 @@ export class Subscriber {
     if (!opened || this.#pendingPolling || !this.#connected || this.#stopping) return;
     this.#pendingPolling = true;
     opened.consumer.info(false)
-      .then((info) => this.#pending = info.num_pending)
+      .then((info) => {
+        this.#pending = info.num_pending;
+        this.#watch(info);
+      })
       .catch((err) => this.#log.debug("consumer info failed", { error: errorMessage(err) }))
       .finally(() => this.#pendingPolling = false);
   }

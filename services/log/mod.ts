@@ -102,7 +102,5 @@ export class Logger {
   }
 }
 
-/** The message of an unknown thrown value. */
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** The message of a thrown value (lives in services/runtime/async.ts). */
+export { errorMessage } from "../runtime/async.ts";

@@ -18,6 +18,7 @@ import {
 import type { HmacSigner } from "../heka/hmac.ts";
 import { LOG_LEVELS } from "../log/mod.ts";
 import { PAYLOAD_KINDS } from "./payloads.ts";
+import { TCP_RECEIVER_PORT } from "../config/ports.ts";
 
 /** What `--help` says. */
 export const generatorInfo: ProgramInfo = {
@@ -79,7 +80,7 @@ function signerVar(name: string, description: string): EnvVar<HmacSigner | undef
 /** The env vars of the log generator. */
 export const generatorSpec = {
   target: urlVar("GEN_TARGET", {
-    default: "tcp://127.0.0.1:35000",
+    default: `tcp://127.0.0.1:${TCP_RECEIVER_PORT}`,
     protocols: ["tcp:", "http:", "https:"],
     description: "tcp://host:port (Heka framing) or http://host:port/ (one POST per message)",
   }),

@@ -13,6 +13,7 @@ import { newSendStats, Pacer } from "./pacer.ts";
 import { buildTemplates } from "./payloads.ts";
 import { MessageStamper } from "./stamp.ts";
 import { runTcpSender } from "./tcp_sender.ts";
+import { TCP_RECEIVER_PORT } from "../config/ports.ts";
 
 const cfg = loadConfig(generatorInfo, generatorSpec);
 const log = new Logger("log-generator", cfg.loggingLevel);
@@ -52,7 +53,7 @@ const progress = setInterval(() => {
 const sending = tcp
   ? runTcpSender({
     hostname: target.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: Number(target.port || 35000),
+    port: Number(target.port || TCP_RECEIVER_PORT),
     connections: cfg.connections,
     stamper,
     pacer,

@@ -47,7 +47,13 @@ export const MetricTypes = {
   Retries: "Retries",
   Failures: "Failures",
   DeadLettered: "DeadLettered",
+  /** Items a store failed one by one (ES bulk 429/5xx), sent again alone. */
+  ItemRetries: "ItemRetries",
+  /** Items a store refused one by one (ES bulk 4xx), dead-lettered. */
+  ItemsRefused: "ItemsRefused",
   Pending: "Pending",
   StreamBytes: "StreamBytes",
   StreamMessages: "StreamMessages",
+  /** Requests refused 401 (no or wrong bearer token), per second. */
+  Unauthorized: "Unauthorized",
 } as const;

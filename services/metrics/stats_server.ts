@@ -1,10 +1,13 @@
 /**
  * The stats HTTP endpoint of a program (`*_STATS_ADDRESS`): `/debug/vars`
  * (JSON counters, like Go's expvar), `/metrics` (Prometheus), `/health`.
+ * With a bearer token (`*_STATS_TOKEN`) the counters need it; `/health`
+ * stays open for liveness probes but then answers only its status.
  *
  * @module
  */
 import type { BindAddress } from "../config/mod.ts";
+import type { BearerAuth } from "../net/bearer_auth.ts";
 import type { MetricsRegistry } from "./registry.ts";
 
 /** Options of {@link serveStats}. */
@@ -13,6 +16,8 @@ export interface StatsServerOptions {
   registry: MetricsRegistry;
   /** Health: `ok` false answers 503. Extra keys are included in the JSON. */
   health: () => { ok: boolean } & Record<string, unknown>;
+  /** Token check for `/debug/vars`, `/metrics` and the details of `/health`. */
+  auth?: BearerAuth;
   onListen?: (addr: Deno.NetAddr) => void;
 }
 
@@ -20,6 +25,13 @@ export interface StatsServerOptions {
 export function statsHandler(o: Omit<StatsServerOptions, "address" | "onListen">) {
   return (req: Request): Response | undefined => {
     const path = new URL(req.url).pathname;
+    if (path === "/health" && o.auth && req.headers.get("authorization") === null) {
+      const ok = o.health().ok;
+      return Response.json({ status: ok ? "ok" : "unavailable", ok }, { status: ok ? 200 : 503 });
+    }
+    if (path !== "/debug/vars" && path !== "/metrics" && path !== "/health") return undefined;
+    const refused = o.auth?.guard(req);
+    if (refused) return refused;
     if (path === "/debug/vars") return Response.json(o.registry.snapshot());
     if (path === "/metrics") {
       return new Response(o.registry.prometheus(), {

@@ -11,6 +11,7 @@ import {
   intVar,
   optionalBindAddressVar,
   stringVar,
+  tokensVar,
 } from "../config/mod.ts";
 import { brokerVars } from "../broker/mod.ts";
 import { LOG_LEVELS } from "../log/mod.ts";
@@ -88,6 +89,10 @@ export function receiverVars(prefix: string, statsDefault: string) {
     statsAddress: optionalBindAddressVar(`${prefix}STATS_ADDRESS`, {
       default: statsDefault,
       description: "address of /debug/vars, /metrics and /health; off turns it off",
+    }),
+    statsToken: tokensVar(`${prefix}STATS_TOKEN`, {
+      description:
+        "bearer token(s) for /debug/vars and /metrics (comma list or @file); /health stays open but shows only its status without one",
     }),
     loggingLevel: enumVar(`${prefix}LOGGING_LEVEL`, LOG_LEVELS, {
       default: "info",

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { type BindAddress, type ConfigSpec, describeConfig } from "../config/mod.ts";
+import {
+  type BindAddress,
+  type ConfigSpec,
+  describeConfig,
+  type TokenSource,
+} from "../config/mod.ts";
 import { serverMaxPayload, StreamStats } from "../broker/mod.ts";
 import { MatcherSyntaxError } from "../heka/matcher/mod.ts";
 import { errorMessage, Logger, type LogLevel } from "../log/mod.ts";
@@ -17,6 +22,8 @@ import { ReceiverMetrics } from "./metrics.ts";
 import { closeStore, openStore, type Store, type StoreConfig } from "./store.ts";
 import { ChunkPacker } from "./packer.ts";
 import { type MessageSink, PerMessageSink } from "./sink.ts";
+import type { BearerAuth } from "../net/bearer_auth.ts";
+import { loadBearerAuth } from "../net/startup.ts";
 
 /** The config every receiver has (from `receiverVars`). */
 export interface ReceiverConfig extends StoreConfig {
@@ -24,6 +31,7 @@ export interface ReceiverConfig extends StoreConfig {
   /** `*_MAX_MESSAGE_SIZE`: the largest message the receiver reads. */
   maxMessageSize: number;
   statsAddress: BindAddress | undefined;
+  statsToken: TokenSource | undefined;
   loggingLevel: LogLevel;
   /** Store chunks (default) or one JetStream message per log message. */
   pack: boolean;
@@ -51,6 +59,8 @@ export interface ReceiverParts {
   sink: MessageSink;
   metrics: ReceiverMetrics;
   streamStats: StreamStats;
+  /** Token check of the stats endpoints (`*_STATS_TOKEN`), if set. */
+  statsAuth: BearerAuth | undefined;
 }
 
 /**
@@ -72,6 +82,9 @@ export async function openReceiver(
     Deno.exit(2);
   }
   log.info("starting", describeConfig(spec, Deno.env.toObject()));
+  const statsAuth = loadBearerAuth(id.program, `${id.prefix}STATS_TOKEN`, cfg.statsToken, {
+    log,
+  });
   const store = await openStore(cfg, log).catch((err) => {
     console.error(`${id.program}: cannot start: ${errorMessage(err)}`);
     Deno.exit(1);
@@ -94,13 +107,15 @@ export async function openReceiver(
     });
   }
   warnIfAboveServerLimit(id, cfg, store, sink, log);
+  const metrics = new ReceiverMetrics(id.program, store.publisher, sink);
   return {
     log,
     gate,
     store,
     sink,
-    metrics: new ReceiverMetrics(id.program, store.publisher, sink),
+    metrics,
     streamStats: new StreamStats(store.nc, cfg.stream),
+    statsAuth: statsAuth?.countIn(metrics.registry, "stats_unauthorized"),
   };
 }
 
@@ -130,6 +145,8 @@ function warnIfAboveServerLimit(
 export interface TransportHooks {
   /** Where clients connect (`host:port`), for the readiness line. */
   listen: string;
+  /** Where TLS clients connect, when that is another port. */
+  listenTls?: string;
   /** More MetricEvents (e.g. Connections). */
   sources?: MetricSource[];
   /** More `/health` fields. */
@@ -160,11 +177,13 @@ export function serveReceiver(
       address: cfg.statsAddress,
       registry: metrics.registry,
       health,
+      auth: parts.statsAuth,
       onListen: (a) => log.info("stats listening", { address: hostPort(a) }),
     })
     : undefined;
   announceReady(id.program, {
     listen: transport.listen,
+    tls: transport.listenTls,
     stats: stats ? hostPort(stats.addr) : undefined,
   });
   onShutdown(log, async () => {

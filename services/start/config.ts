@@ -22,6 +22,8 @@ export const startInfo: ProgramInfo = {
   notes: [
     "Every program's own env vars (TCPRCVR_*, RCVR_*, SUB_*, PROXY_*) are passed through;",
     "see `deno task receive-tcp --help` and the others. Ctrl-C stops everything.",
+    "The dashboard and the stats endpoints listen on 127.0.0.1 only unless PROXY_BIND_ADDRESS",
+    "or *_STATS_ADDRESS say otherwise; the receivers' ports listen on every interface.",
   ],
 };
 

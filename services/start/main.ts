@@ -10,6 +10,7 @@ import { startInfo, startSpec } from "./config.ts";
 import { type LocalSink, startLocalSink } from "./local_sink.ts";
 import { findNatsServer, probeNats, waitForPort } from "./nats_launcher.ts";
 import { ChildSupervisor } from "./supervisor.ts";
+import { HTTP_RECEIVER_PORT, STATS_PROXY_PORT, TCP_RECEIVER_PORT } from "../config/ports.ts";
 
 const cfg = loadConfig(startInfo, startSpec);
 const log = new Logger("start", "info");
@@ -95,13 +96,17 @@ const program = (
     env: { ...defaults, ...env },
   });
 
+// Stats endpoints and the dashboard stay on this machine unless the user's
+// own *_STATS_ADDRESS / PROXY_BIND_ADDRESS say otherwise.
 program("tcp-receiver", "services/tcp_receiver/main.ts", {
   TCPRCVR_NATS_URL: natsUrl,
   TCPRCVR_CLIENT_ID: "start-tcp-receiver",
+  TCPRCVR_STATS_ADDRESS: "127.0.0.1:34999",
 });
 program("http-receiver", "services/http_receiver/main.ts", {
   RCVR_NATS_URL: natsUrl,
   RCVR_CLIENT_ID: "start-http-receiver",
+  RCVR_STATS_ADDRESS: "127.0.0.1:34997",
 });
 program("http-subscriber", "services/http_subscriber/main.ts", {
   SUB_NATS_URL: natsUrl,
@@ -110,23 +115,29 @@ program("http-subscriber", "services/http_subscriber/main.ts", {
   SUB_DELIVER_ALL: "true",
   SUB_BATCH_TIMEOUT: "2s",
   SUB_REMOTE_URL: remoteUrl,
+  SUB_STATS_ADDRESS: "127.0.0.1:34998",
 });
-program("stats-proxy", "services/stats_proxy/main.ts", { PROXY_NATS_URL: natsUrl });
+program("stats-proxy", "services/stats_proxy/main.ts", {
+  PROXY_NATS_URL: natsUrl,
+  PROXY_BIND_ADDRESS: "127.0.0.1",
+});
 
-const tcpAddr = parseBindAddress(env.TCPRCVR_BIND_ADDRESS ?? ":35000");
-const httpAddr = parseBindAddress(env.RCVR_BIND_ADDRESS ?? ":35001");
-const proxyPort = env.PROXY_HTTP_PORT ?? "9010";
+const tcpAddr = parseBindAddress(env.TCPRCVR_BIND_ADDRESS ?? `:${TCP_RECEIVER_PORT}`);
+const httpAddr = parseBindAddress(env.RCVR_BIND_ADDRESS ?? `:${HTTP_RECEIVER_PORT}`);
+const proxyPort = env.PROXY_HTTP_PORT ?? String(STATS_PROXY_PORT);
 const lines = [
   "",
   "Lagermeister is starting:",
   `  dashboard      http://localhost:${proxyPort}/`,
-  `  Heka TCP       tcp://localhost:${tcpAddr?.port ?? 35000}   (Heka stream framing)`,
-  `  HTTP           http://localhost:${httpAddr?.port ?? 35001}/  (POST one protobuf message)`,
+  `  Heka TCP       tcp://localhost:${tcpAddr?.port ?? TCP_RECEIVER_PORT}   (Heka stream framing)`,
+  `  HTTP           http://localhost:${
+    httpAddr?.port ?? HTTP_RECEIVER_PORT
+  }/  (POST one protobuf message)`,
   `  NATS           ${redactUrl(natsUrl)}`,
   sink
     ? `  delivered to   ${dataDir}/sink/ (local sink at ${sink.url}; set SUB_REMOTE_URL to post elsewhere)`
     : `  delivered to   ${redactUrl(remoteUrl)}`,
-  `  send test logs with: deno task generate   (GEN_TARGET=http://127.0.0.1:35001/ for HTTP)`,
+  `  send test logs with: deno task generate   (GEN_TARGET=http://127.0.0.1:${HTTP_RECEIVER_PORT}/ for HTTP)`,
   "Press Ctrl-C to stop everything.",
   "",
 ];

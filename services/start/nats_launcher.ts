@@ -4,6 +4,7 @@
  * @module
  */
 export { findNatsServer } from "../runtime/nats_server_bin.ts";
+import { sleep } from "../runtime/async.ts";
 
 /** What a running server on a port says of itself (its INFO line), or undefined if none. */
 export async function probeNats(
@@ -47,7 +48,7 @@ export async function waitForPort(hostname: string, port: number, ms: number): P
       (await Deno.connect({ hostname, port })).close();
       return true;
     } catch {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
   return false;

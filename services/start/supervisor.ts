@@ -5,6 +5,7 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
+import { backoff } from "../runtime/async.ts";
 
 /** One supervised program. */
 export interface ChildSpec {
@@ -104,7 +105,7 @@ export class ChildSupervisor {
     if (this.#stopping) return;
     // Reset the backoff after a minute of healthy running.
     if (Date.now() - r.startedAt > 60_000) r.restarts = 0;
-    const delay = Math.min(30_000, 500 * 2 ** r.restarts);
+    const delay = backoff(r.restarts + 1, 500, 30_000);
     r.restarts++;
     this.log.warn("restarting", { child: r.spec.name, in_ms: delay, attempt: r.restarts });
     setTimeout(() => {

@@ -14,11 +14,13 @@ import {
   parseList,
   type ProgramInfo,
   stringVar,
+  tokensVar,
 } from "../config/mod.ts";
 import { brokerVars } from "../broker/mod.ts";
 import { LOG_LEVELS } from "../log/mod.ts";
 import { STATS_SUBJECT } from "../metrics/event.ts";
 import { normalizeOrigin } from "./origin.ts";
+import { STATS_PROXY_PORT } from "../config/ports.ts";
 
 const HOST = /^(?:[A-Za-z0-9_.-]+|\[?[0-9A-Fa-f:.]+\]?)$/;
 
@@ -71,7 +73,7 @@ function originsVar(name: string, o: { description: string }): EnvVar<string[]> 
 /** The stats proxy's env vars. */
 export const proxySpec = {
   httpPort: intVar("PROXY_HTTP_PORT", {
-    default: 9010,
+    default: STATS_PROXY_PORT,
     min: 0,
     max: 65535,
     description: "HTTP port of the dashboard, /messages, /config and /health (0 picks a free one)",
@@ -89,6 +91,16 @@ export const proxySpec = {
   allowedOrigins: originsVar("PROXY_ALLOWED_ORIGINS", {
     description:
       "browser origins (https://ops.example.com) allowed besides the proxy's own; * allows any. Requests without an Origin header (curl, scripts) are always allowed",
+  }),
+  tlsCert: stringVar("PROXY_TLS_CERT", {
+    description: "PEM certificate (chain) file: serve the dashboard over HTTPS (and WSS)",
+  }),
+  tlsKey: stringVar("PROXY_TLS_KEY", {
+    description: "PEM private key file of PROXY_TLS_CERT",
+  }),
+  token: tokensVar("PROXY_TOKEN", {
+    description:
+      "bearer token(s) for /messages, /config and /health details (comma list or @file, re-read on SIGHUP); the dashboard asks for it once",
   }),
   history: intVar("PROXY_HISTORY", {
     default: 500,
@@ -130,6 +142,11 @@ export const proxyInfo: ProgramInfo = {
     "Origins: a browser request whose Origin is neither the proxy's own host nor listed in",
     "PROXY_ALLOWED_ORIGINS is refused with 403 (protects /messages from cross-site pages).",
     "Behind a reverse proxy that rewrites Host, list the public origin there.",
+    "",
+    "Token: with PROXY_TOKEN, /messages and /config need `Authorization: Bearer <token>`",
+    "(the dashboard sends it as the WebSocket subprotocol bearer.<base64url(token)>);",
+    "/ and its files and a terse /health ({status, nats}) stay open. Send tokens over HTTPS:",
+    "PROXY_TLS_CERT + PROXY_TLS_KEY (re-read when they change or on SIGHUP).",
     "",
     "The dashboard is bundled into dashboard/dist/ on start when missing or older than its",
     "sources (needs --allow-run and --allow-write; or run `deno task bundle` beforehand).",

@@ -18,6 +18,8 @@ import { loadDashboard } from "./assets.ts";
 import type { ProxyConfig } from "./config.ts";
 import { StatsProxy } from "./server.ts";
 import { hostPort } from "../runtime/ready.ts";
+import { BearerAuth } from "../net/bearer_auth.ts";
+import { readTlsFiles, watchTlsFiles } from "../net/tls_files.ts";
 
 export * from "./assets.ts";
 export * from "./client.ts";
@@ -38,6 +40,12 @@ export interface RunningStatsProxy {
  * config. Listens at once; connects to NATS in the background.
  */
 export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<RunningStatsProxy> {
+  if ((cfg.tlsCert === "") !== (cfg.tlsKey === "")) {
+    throw new Error("PROXY_TLS_CERT and PROXY_TLS_KEY must be set together (PEM files)");
+  }
+  const tlsFiles = cfg.tlsCert ? { certFile: cfg.tlsCert, keyFile: cfg.tlsKey } : undefined;
+  const tls = tlsFiles ? readTlsFiles(tlsFiles) : undefined;
+  const auth = cfg.token ? new BearerAuth(cfg.token, { log }).reloadOnSignal() : undefined;
   const assets = await loadDashboard({ log });
   const proxy = await StatsProxy.start({
     hostname: cfg.bindAddress,
@@ -49,11 +57,24 @@ export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<Runn
     clientBuffer: cfg.clientBuffer,
     clientQueue: cfg.clientQueue,
     assets,
+    auth,
+    tls,
     log,
   });
+  const watch = tlsFiles && tls
+    ? watchTlsFiles(tlsFiles, tls, { onChange: (m) => proxy.setTls(m), log })
+    : undefined;
   log.info("stats proxy listening", {
     dashboard: `${proxy.url}/`,
     address: hostPort(proxy.addr),
+    token: auth ? "required" : "none",
   });
-  return { proxy, stop: () => proxy.stop() };
+  return {
+    proxy,
+    stop: () => {
+      watch?.close();
+      auth?.close();
+      return proxy.stop();
+    },
+  };
 }

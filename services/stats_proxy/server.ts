@@ -2,7 +2,11 @@
  * The stats proxy: subscribes to the MetricEvents every service publishes
  * on core NATS, validates them, keeps the last N, and relays them to
  * browsers over WebSocket (`GET /messages`); serves `GET /config`,
- * `GET /health` and the dashboard (`GET /`).
+ * `GET /health` and the dashboard (`GET /`). With a token (`PROXY_TOKEN`)
+ * the data needs it: `Authorization: Bearer`, or for the browser's
+ * WebSocket the subprotocol `bearer.<base64url(token)>` (browsers cannot
+ * set headers on a WebSocket); the page itself and a terse `/health` stay
+ * open.
  *
  * @module
  */
@@ -14,6 +18,16 @@ import type { DashboardAssets } from "./assets.ts";
 import { type ClientInfo, WsClient } from "./client.ts";
 import { MetricCatalog, Ring } from "./history.ts";
 import { isCrossOrigin, originAllowed } from "./origin.ts";
+import type { AuthResult, BearerAuth } from "../net/bearer_auth.ts";
+import { type HttpServer, serveHttp } from "../net/http_server.ts";
+import type { TlsMaterial } from "../net/tls_files.ts";
+import { withTimeout } from "../runtime/async.ts";
+import { STATS_PROXY_PORT } from "../config/ports.ts";
+
+/** The WebSocket subprotocol the proxy answers with when the dashboard sends its token. */
+export const WS_PROTOCOL = "lagermeister";
+/** Prefix of the subprotocol that carries the token (`bearer.` + base64url of it). */
+export const WS_TOKEN_PREFIX = "bearer.";
 
 /** Options of {@link StatsProxy.start}. */
 export interface StatsProxyOptions {
@@ -37,6 +51,10 @@ export interface StatsProxyOptions {
   clientQueue?: number;
   /** The dashboard's files; without them `/` explains how to build it. */
   assets?: DashboardAssets;
+  /** Token check of `/messages`, `/config` and the details of `/health` (`PROXY_TOKEN`). */
+  auth?: BearerAuth;
+  /** Serve HTTPS (and WSS) with this certificate (`PROXY_TLS_CERT`, `PROXY_TLS_KEY`). */
+  tls?: TlsMaterial;
   log: Logger;
 }
 
@@ -52,6 +70,8 @@ export interface ProxyHealth {
   events: { received: number; valid: number; invalid: number; history: number };
   clients: { connected: number; dropped: number; list: ClientInfo[] };
   dashboard: "ready" | "missing";
+  /** Requests refused 401 by reason, when a token is required. */
+  unauthorizedBy?: Record<string, number>;
 }
 
 /** Payloads larger than this cannot be a valid MetricEvent and are not parsed. */
@@ -92,7 +112,7 @@ export class StatsProxy {
   readonly #backlogged = new Set<WsClient>();
   readonly #decoder = new TextDecoder();
   readonly #started = Date.now();
-  #server!: Deno.HttpServer<Deno.NetAddr>;
+  #server!: HttpServer;
   #nc: NatsConnection | undefined;
   #sub: Subscription | undefined;
   #natsState: NatsState = "connecting";
@@ -119,15 +139,17 @@ export class StatsProxy {
   static async start(o: StatsProxyOptions): Promise<StatsProxy> {
     const proxy = new StatsProxy(o);
     const listening = Promise.withResolvers<void>();
-    proxy.#server = Deno.serve({
-      hostname: o.hostname ?? "0.0.0.0",
-      port: o.port ?? 9010,
+    proxy.#server = serveHttp({
+      address: { hostname: o.hostname ?? "0.0.0.0", port: o.port ?? STATS_PROXY_PORT },
+      tls: o.tls,
+      log: o.log,
       onListen: () => listening.resolve(),
       onError: (err) => {
         o.log.error("request failed", { error: errorMessage(err) });
         return errorResponse(500, "internal error");
       },
-    }, (req, info) => proxy.#handle(req, info));
+      handler: (req, info) => proxy.#handle(req, info),
+    });
     await listening.promise;
     if (o.nats) proxy.#attach(o.nats);
     else if (o.broker) {
@@ -147,7 +169,12 @@ export class StatsProxy {
     return this.#server.addr;
   }
 
-  /** `http://HOST:PORT` to reach the proxy (loopback when bound to every interface). */
+  /** Serves new connections with a renewed certificate (HTTPS only). */
+  setTls(material: TlsMaterial): Promise<void> {
+    return this.#server.setTls(material);
+  }
+
+  /** `http(s)://HOST:PORT` to reach the proxy (loopback when bound to every interface). */
   get url(): string {
     const { hostname, port } = this.addr;
     const host = hostname === "0.0.0.0" || hostname === "::"
@@ -155,7 +182,7 @@ export class StatsProxy {
       : hostname.includes(":")
       ? `[${hostname}]`
       : hostname;
-    return `http://${host}:${port}`;
+    return `${this.#server.tls ? "https" : "http"}://${host}:${port}`;
   }
 
   #attach(nc: NatsConnection): void {
@@ -244,6 +271,7 @@ export class StatsProxy {
       },
       clients: { connected: list.length, dropped, list },
       dashboard: this.#o.assets?.files.size ? "ready" : "missing",
+      ...(this.#o.auth ? { unauthorizedBy: this.#o.auth.refusedBy } : {}),
     };
   }
 
@@ -262,6 +290,18 @@ export class StatsProxy {
     const cors: Record<string, string> = isCrossOrigin(req)
       ? { "access-control-allow-origin": req.headers.get("origin")!, vary: "Origin" }
       : {};
+    const auth = this.#o.auth;
+    if (auth && (path === "/messages" || path === "/config" || path === "/health")) {
+      if (path === "/health" && req.headers.get("authorization") === null) {
+        const h = this.health();
+        return Response.json({ status: h.status, nats: h.nats }, {
+          status: h.status === "ok" ? 200 : 503,
+          headers: { ...SECURITY_HEADERS, ...cors, "cache-control": "no-store" },
+        });
+      }
+      const r = path === "/messages" ? this.#checkSocketToken(req, auth) : auth.check(req);
+      if (!r.ok) return auth.unauthorized(r.reason, { ...SECURITY_HEADERS, ...cors });
+    }
     switch (path) {
       case "/messages":
         return this.#upgrade(req, info);
@@ -278,6 +318,25 @@ export class StatsProxy {
       }
     }
     return this.#asset(req, path);
+  }
+
+  /** A WebSocket's token: the Authorization header, or the `bearer.` subprotocol. */
+  #checkSocketToken(req: Request, auth: BearerAuth): AuthResult {
+    if (req.headers.get("authorization") !== null) return auth.check(req);
+    const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) =>
+      p.trim()
+    );
+    const carried = offered.find((p) => p.startsWith(WS_TOKEN_PREFIX));
+    if (carried === undefined) return auth.checkToken(undefined);
+    let token: string;
+    try {
+      const b64 = carried.slice(WS_TOKEN_PREFIX.length).replaceAll("-", "+").replaceAll("_", "/");
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      token = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      token = "\0"; // not base64url: counted as a wrong token
+    }
+    return auth.checkToken(token);
   }
 
   #asset(req: Request, path: string): Response {
@@ -308,7 +367,14 @@ export class StatsProxy {
     }
     if (this.#stopped) return errorResponse(503, "stats proxy shutting down");
     const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`; // unreadable after the upgrade
-    const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 60 });
+    const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) =>
+      p.trim()
+    );
+    const { socket, response } = Deno.upgradeWebSocket(req, {
+      idleTimeout: 60,
+      // A browser closes a socket whose server picks none of the offered subprotocols.
+      ...(offered.includes(WS_PROTOCOL) ? { protocol: WS_PROTOCOL } : {}),
+    });
     const client = new WsClient(this.#nextClientId++, socket, remote, {
       maxBuffered: this.#o.clientBuffer ?? 1_048_576,
       maxQueue: this.#o.clientQueue ?? 2000,
@@ -358,12 +424,7 @@ export class StatsProxy {
     for (const c of this.#clients) c.close();
     this.#clients.clear();
     this.#backlogged.clear();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#server.shutdown(),
-      new Promise<void>((r) => timer = setTimeout(r, 2000)),
-    ]);
-    clearTimeout(timer);
+    await withTimeout(this.#server.shutdown(), 2000);
     if (this.#nc && !this.#o.nats) await this.#nc.close().catch(() => {});
     this.#log.info("stats proxy stopped");
   }

@@ -12,8 +12,10 @@ import {
   intVar,
   jsonRecordVar,
   type ProgramInfo,
+  stringVar,
 } from "../config/mod.ts";
 import { receiverVars } from "../receiver/mod.ts";
+import { TCP_RECEIVER_PORT, TCP_RECEIVER_TLS_PORT } from "../config/ports.ts";
 
 /** What `--help` says. */
 export const tcpReceiverInfo: ProgramInfo = {
@@ -26,14 +28,37 @@ export const tcpReceiverInfo: ProgramInfo = {
     "(clients' writes block) instead of dropping messages.",
     'Signed streams: TCPRCVR_SIGNERS=\'{"ops_1":"key"}\' verifies Heka HMAC headers',
     "(MD5 or SHA1) of signer ops, key version 1.",
+    "",
+    "TLS: TCPRCVR_TLS_CERT + TCPRCVR_TLS_KEY open a TLS port on TCPRCVR_TLS_BIND_ADDRESS",
+    "(:35002) beside the plaintext one; TCPRCVR_TLS_ONLY=true opens no plaintext port.",
+    "The files are read again when they change or on SIGHUP. TCPRCVR_TLS_CLIENT_CA requires",
+    "client certificates signed by those CAs on the TLS port (README, Security).",
   ],
 };
 
 /** The env vars of the TCP receiver. */
 export const tcpReceiverSpec = {
   bindAddress: bindAddressVar("TCPRCVR_BIND_ADDRESS", {
-    default: ":35000",
+    default: `:${TCP_RECEIVER_PORT}`,
     description: "address to listen on for Heka streams",
+  }),
+  tlsBindAddress: bindAddressVar("TCPRCVR_TLS_BIND_ADDRESS", {
+    default: `:${TCP_RECEIVER_TLS_PORT}`,
+    description: "address of the TLS port (only with TCPRCVR_TLS_CERT and TCPRCVR_TLS_KEY)",
+  }),
+  tlsCert: stringVar("TCPRCVR_TLS_CERT", {
+    description: "PEM certificate (chain) file: turns the TLS port on",
+  }),
+  tlsKey: stringVar("TCPRCVR_TLS_KEY", {
+    description: "PEM private key file of TCPRCVR_TLS_CERT",
+  }),
+  tlsClientCa: stringVar("TCPRCVR_TLS_CLIENT_CA", {
+    description:
+      "PEM file of CAs: the TLS port then requires a client certificate signed by one of them",
+  }),
+  tlsOnly: boolVar("TCPRCVR_TLS_ONLY", {
+    default: false,
+    description: "listen for TLS only: no plaintext port on TCPRCVR_BIND_ADDRESS",
   }),
   ...receiverVars("TCPRCVR_", ":34999"),
   listenCount: intVar("TCPRCVR_LISTEN_COUNT", {

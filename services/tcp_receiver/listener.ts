@@ -2,14 +2,21 @@
  * TcpListener: the socket side of the TCP receiver. Accepts connections,
  * reads each into its own FrameSplitter, and stops reading a socket while
  * the frame handler is blocked (backpressure: the client's writes block).
- * Closes connections idle or stuck mid-frame for too long.
+ * Closes connections idle or stuck mid-frame for too long. With a
+ * certificate it listens for TLS instead (one listener per port: plaintext
+ * and TLS each have their own), and can switch to a renewed certificate.
+ * With client CAs (`tls.ca`) it requires a client certificate
+ * ({@link ClientCertListener}).
  *
  * @module
  */
 import { FrameSplitter } from "../heka/framing.ts";
+import type { TlsMaterial } from "../net/tls_files.ts";
+import { type ClientCertConn, ClientCertListener } from "../net/client_cert_listener.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import type { Counter, MetricsRegistry } from "../metrics/mod.ts";
 import type { FrameHandler } from "./frame_handler.ts";
+import { sleep } from "../runtime/async.ts";
 
 /** Options of a {@link TcpListener}. */
 export interface TcpListenerOptions {
@@ -20,13 +27,15 @@ export interface TcpListenerOptions {
   /** 0 = never close idle connections. */
   idleTimeoutMs: number;
   keepAlive: boolean;
+  /** Listen for TLS with this certificate (else plaintext); with `ca`, require client certificates. */
+  tls?: TlsMaterial;
 }
 
 const MIN_READ = 4096;
 const MAX_READ = 256 * 1024;
 
 interface Client {
-  conn: Deno.TcpConn;
+  conn: Deno.TcpConn | Deno.TlsConn | ClientCertConn;
   peer: string;
   /** performance.now() of the last byte read. */
   lastRead: number;
@@ -38,7 +47,7 @@ interface Client {
 
 /** Accepts Heka streams and feeds their frames to a {@link FrameHandler}. */
 export class TcpListener {
-  readonly #listener: Deno.TcpListener;
+  #listener: Deno.Listener<Deno.TcpConn> | Deno.TlsListener | ClientCertListener;
   readonly #clients = new Set<Client>();
   readonly #handler: FrameHandler;
   readonly #o: TcpListenerOptions;
@@ -50,6 +59,8 @@ export class TcpListener {
   readonly #invalidFrames: Counter;
   readonly #oversized: Counter;
   readonly #idleClosed: Counter;
+  readonly #tlsFailed: Counter | undefined;
+  #lastTlsLog = 0;
   #accepting: Promise<void>;
   #closed = false;
 
@@ -58,11 +69,12 @@ export class TcpListener {
     handler: FrameHandler,
     registry: MetricsRegistry,
     log: Logger,
+    listener?: ClientCertListener,
   ) {
     this.#o = o;
     this.#handler = handler;
     this.#log = log;
-    this.#listener = Deno.listen({ hostname: o.hostname, port: o.port, transport: "tcp" });
+    this.#listener = listener ?? this.#listen(o.port, o.tls);
     this.#connectionsTotal = registry.counter("connections_accepted", "TCP connections accepted");
     this.#rejectedConnections = registry.counter(
       "connections_rejected",
@@ -72,7 +84,15 @@ export class TcpListener {
     this.#invalidFrames = registry.counter("invalid_frames", "frames with an invalid header");
     this.#oversized = registry.counter("oversized", "frames over the maximum message size");
     this.#idleClosed = registry.counter("idle_closed", "connections closed idle or stuck");
-    registry.gauge("connections", "open TCP connections", () => this.#clients.size);
+    if (o.tls) {
+      this.#tlsFailed = registry.counter(
+        "tls_handshakes_failed",
+        "TLS connections closed in the handshake (plaintext client, bad TLS, wrong certificate)",
+      );
+      registry.gauge("tls_connections", "open TLS connections", () => this.#clients.size);
+    } else {
+      registry.gauge("connections", "open TCP connections", () => this.#clients.size);
+    }
     if (o.idleTimeoutMs > 0) {
       this.#sweeper = setInterval(
         () => this.#sweep(),
@@ -82,9 +102,73 @@ export class TcpListener {
     this.#accepting = this.#acceptLoop();
   }
 
+  /**
+   * Opens a listener; with client CAs (`o.tls.ca`) it binds through
+   * `node:tls`, which is asynchronous. Rejects when the address is taken.
+   */
+  static async open(
+    o: TcpListenerOptions,
+    handler: FrameHandler,
+    registry: MetricsRegistry,
+    log: Logger,
+  ): Promise<TcpListener> {
+    const ca = o.tls?.ca;
+    if (!o.tls || ca === undefined) return new TcpListener(o, handler, registry, log);
+    // The listener reports handshake errors to the TcpListener built around it.
+    const ref: { self?: TcpListener } = {};
+    const l = await ClientCertListener.listen({
+      hostname: o.hostname,
+      port: o.port,
+      tls: { ...o.tls, ca },
+      onHandshakeError: (err, peer) => {
+        if (ref.self) ref.self.#handshakeFailed(err, peer);
+      },
+    });
+    ref.self = new TcpListener(o, handler, registry, log, l);
+    return ref.self;
+  }
+
   /** The bound address (port 0 resolves to a real port). */
   get addr(): Deno.NetAddr {
-    return this.#listener.addr;
+    return this.#listener.addr as Deno.NetAddr;
+  }
+
+  /** Whether this listener speaks TLS. */
+  get tls(): boolean {
+    return this.#o.tls !== undefined;
+  }
+
+  /**
+   * Serves new connections with a renewed certificate: the listening socket
+   * is opened again on the same port (open connections stay as they are).
+   */
+  async setTls(material: TlsMaterial): Promise<void> {
+    if (this.#closed || !this.#o.tls) return;
+    const old = this.#listener;
+    if (old instanceof ClientCertListener) {
+      // node:tls swaps the certificate (and client CAs) in place.
+      return old.setTls({ ...material, ca: material.ca ?? this.#o.tls.ca ?? "" });
+    }
+    const port = (old.addr as Deno.NetAddr).port;
+    old.close();
+    for (let attempt = 0;; attempt++) {
+      try {
+        this.#listener = this.#listen(port, material);
+        return;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AddrInUse) || attempt >= 200) throw err;
+        await sleep(10);
+      }
+    }
+  }
+
+  #listen(
+    port: number,
+    tls: TlsMaterial | undefined,
+  ): Deno.Listener<Deno.TcpConn> | Deno.TlsListener {
+    return tls
+      ? Deno.listenTls({ hostname: this.#o.hostname, port, cert: tls.cert, key: tls.key })
+      : Deno.listen({ hostname: this.#o.hostname, port, transport: "tcp" });
   }
 
   /** Open connections. */
@@ -108,13 +192,15 @@ export class TcpListener {
 
   async #acceptLoop(): Promise<void> {
     while (!this.#closed) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.TcpConn | Deno.TlsConn | ClientCertConn;
+      const listener = this.#listener;
       try {
-        conn = await this.#listener.accept();
+        conn = await listener.accept();
       } catch (err) {
         if (this.#closed) return;
+        if (listener !== this.#listener) continue; // replaced by setTls
         this.#log.warn("accept failed", { error: errorMessage(err) });
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
         continue;
       }
       if (this.#clients.size >= this.#o.maxConnections) {
@@ -127,17 +213,19 @@ export class TcpListener {
         continue;
       }
       this.#connectionsTotal.value++;
-      if (this.#o.keepAlive) {
+      if (this.#o.keepAlive && "setKeepAlive" in conn) {
         try {
           conn.setKeepAlive(true);
         } catch {
           // not supported here
         }
       }
-      try {
-        conn.setNoDelay(true);
-      } catch {
-        // fine either way
+      if ("setNoDelay" in conn) {
+        try {
+          conn.setNoDelay(true);
+        } catch {
+          // fine either way
+        }
       }
       const now = performance.now();
       const remote = conn.remoteAddr as Deno.NetAddr;
@@ -163,6 +251,16 @@ export class TcpListener {
     let invalid = 0;
     let oversized = 0;
     let size = MIN_READ;
+    if ("handshake" in c.conn) {
+      // Idle sweeping covers a client that never finishes the handshake.
+      try {
+        await c.conn.handshake();
+      } catch (err) {
+        this.#handshakeFailed(err, c.peer);
+        return;
+      }
+      c.lastRead = c.lastClean = performance.now();
+    }
     try {
       while (!this.#closed) {
         if (handler.blocked) await this.#wait(c);
@@ -198,6 +296,15 @@ export class TcpListener {
       }
     } catch (err) {
       if (!this.#closed && !(err instanceof Deno.errors.BadResource)) throw err;
+    }
+  }
+
+  #handshakeFailed(err: unknown, peer: string): void {
+    this.#tlsFailed!.value++;
+    const now = Date.now();
+    if (now - this.#lastTlsLog >= 1000) {
+      this.#lastTlsLog = now;
+      this.#log.warn("TLS handshake failed", { peer, error: errorMessage(err) });
     }
   }
 

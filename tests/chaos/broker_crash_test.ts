@@ -46,7 +46,36 @@ Deno.test("broker SIGKILLed twice under TCP and HTTP load: nothing accepted is l
     assert.equal(http.proc.exited, undefined);
 
     // The subscriber rode out both crashes and delivers everything.
-    const lines = await expectDelivered(sink, [...tcpUuids, ...h.accepted], 60_000);
+    const lines = await expectDelivered(sink, [...tcpUuids, ...h.accepted], 60_000).catch(
+      async (err) => {
+        console.log(`subscriber stderr (tail):\n${sub.stderr.slice(-6000)}`);
+        console.log(`subscriber exited: ${JSON.stringify(sub.exited)}`);
+        const stats = /"stats":"([^"]+)"/.exec(sub.stdout)?.[1];
+        for (const path of ["/health", "/debug/vars"]) {
+          try {
+            const r = await fetch(`http://${stats}${path}`, { signal: AbortSignal.timeout(3000) });
+            console.log(`subscriber ${path}: ${await r.text()}`);
+          } catch (e) {
+            console.log(`subscriber ${path} did not answer: ${e}`);
+          }
+        }
+        const cpu = () => Deno.readTextFileSync(`/proc/${sub.pid}/stat`).split(" ").slice(13, 15);
+        try {
+          const a = cpu();
+          const t = Date.now();
+          while (Date.now() - t < 2000) { /* measure */ }
+          console.log(`subscriber cpu ticks (utime,stime) ${a} → ${cpu()} over 2 s`);
+          console.log(
+            Deno.readTextFileSync(`/proc/${sub.pid}/status`).split("\n").filter((l) =>
+              /State|Threads|VmRSS/.test(l)
+            ).join(" "),
+          );
+        } catch (e) {
+          console.log(`no /proc for the subscriber: ${e}`);
+        }
+        throw err;
+      },
+    );
     console.log(`sink got ${lines} lines for ${tcpUuids.length + h.accepted.length} messages`);
     assert.equal(sub.exited, undefined, "the subscriber is still running");
   } finally {

@@ -151,7 +151,7 @@ export function startSubscriber(natsUrl: string, sink: Sink, name: string): Serv
     SUB_DELIVER_ALL: "true",
     SUB_REMOTE_URL: sink.url(),
     SUB_BATCH_TIMEOUT: "300ms",
-    SUB_STATS_ADDRESS: "off",
+    SUB_STATS_ADDRESS: "127.0.0.1:0",
     SUB_NATS_RECONNECT_WAIT: "100ms",
   });
 }

@@ -91,6 +91,15 @@ Deno.test({
       assert.equal(await page.locator("[data-testid=last-seen-row]").count(), 5);
       assert.equal(await page.locator("[data-testid=receiver-row]").count(), 3);
       assert.equal(await page.locator("[data-testid=subscriber-row]").count(), 2);
+      assert.deepEqual(
+        await page.$$eval(
+          "[data-testid=subscriber-format]",
+          (els) => els.map((e) => e.textContent),
+        ),
+        ["ndjson", "es-bulk"],
+        "each subscriber's SUB_FORMAT",
+      );
+      assert.equal(await page.locator("[data-testid=subscriber-item-retries]").count(), 2);
       const ago = await page.$$eval(
         "[data-testid=last-seen-ago]",
         (els) => els.map((e) => e.textContent),

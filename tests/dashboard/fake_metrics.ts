@@ -46,10 +46,17 @@ function receiver(sender: string, host: string, base: number, conns: number | nu
   };
 }
 
-function subscriber(host: string, base: number, lagBase: number, pendingBase: number): FakeSender {
+function subscriber(
+  host: string,
+  base: number,
+  lagBase: number,
+  pendingBase: number,
+  format = "ndjson",
+): FakeSender {
   let stream = 1_184_000;
+  const perItem = format === "es-bulk";
   return {
-    sender: "http-output",
+    sender: format === "ndjson" ? "http-output" : `http-output:${format}`,
     host,
     events: (_ts, t) => {
       const rate = Math.round(base * (1 + 0.1 * wave(t, 40)));
@@ -72,6 +79,16 @@ function subscriber(host: string, base: number, lagBase: number, pendingBase: nu
         { MetricType: "Retries", Aggregate: "Total", Value: t % 23 === 0 ? 3 : 0 },
         { MetricType: "Failures", Aggregate: "Total", Value: 0 },
         { MetricType: "DeadLettered", Aggregate: "Total", Value: 0 },
+        ...(perItem
+          ? [
+            { MetricType: "ItemRetries", Aggregate: "Total" as const, Value: t % 7 === 0 ? 5 : 0 },
+            {
+              MetricType: "ItemsRefused",
+              Aggregate: "Total" as const,
+              Value: t % 11 === 0 ? 1 : 0,
+            },
+          ]
+          : []),
         { MetricType: "StreamMessages", Aggregate: "Total", Value: stream },
         { MetricType: "StreamBytes", Aggregate: "Total", Value: stream * 3100 },
       ];
@@ -86,7 +103,7 @@ export function fakeSenders(): FakeSender[] {
     receiver("tcp-receiver", "edge-2", 3100, 17),
     receiver("http-receiver", "edge-1", 850, null),
     subscriber("relay-1", 4700, 2.4, 2400),
-    subscriber("relay-2", 4400, 6.5, 5200),
+    subscriber("relay-2", 4400, 6.5, 5200, "es-bulk"),
   ];
 }
 

@@ -1,7 +1,7 @@
 // The dashboard's store, without a browser.
 import assert from "node:assert/strict";
 import type { MetricEvent } from "../../services/metrics/event.ts";
-import { DashboardStore, levelOf } from "../../dashboard/state.ts";
+import { DashboardStore, levelOf, subscriberFormat } from "../../dashboard/state.ts";
 
 const T0 = 1_780_000_000; // unix seconds
 
@@ -195,4 +195,21 @@ Deno.test("levels against thresholds; subscribers are notified", () => {
   off();
   s.ingest(ev({ Timestamp: T0 + 1 }));
   assert.equal(calls, 1);
+});
+
+Deno.test("a subscriber's format comes from its sender; per-item outcomes are totalled", () => {
+  assert.equal(subscriberFormat("http-output"), "ndjson");
+  assert.equal(subscriberFormat("http-output:es-bulk"), "es-bulk");
+  const { s } = store(T0);
+  for (const t of [T0 - 1, T0]) {
+    const o = { Timestamp: t, Sender: "http-output:es-bulk", SourceIP: "relay-9" };
+    s.ingest(ev({ ...o, Value: 1000 }));
+    s.ingest(ev({ ...o, MetricType: "ItemRetries", Value: 3 }));
+    s.ingest(ev({ ...o, MetricType: "ItemsRefused", Value: 1 }));
+  }
+  const [row] = s.subscribers();
+  assert.equal(row.format, "es-bulk");
+  assert.equal(row.itemRetries, 6);
+  assert.equal(row.itemsRefused, 2);
+  assert.equal(s.receivers().length, 0, "ItemRetries is a subscriber metric");
 });

@@ -17,6 +17,7 @@ import {
 /** Names of the files in `tests/fixtures/`. */
 export type FixtureName =
   | "heka-bench.pbuf"
+  | "heka-client-tls-signed.pbuf"
   | "lagermeister-framed.pbuf"
   | "lagermeister-message.pb";
 

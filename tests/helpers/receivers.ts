@@ -10,9 +10,12 @@ import { ServiceProcess, waitForPort } from "./process.ts";
 /** A receiver child process, its port and its readiness line. */
 export interface RunningReceiver {
   proc: ServiceProcess;
+  /** The plaintext port (the TLS port when only TLS is served). */
   port: number;
   /** `host:port` of its stats endpoint, when it serves one. */
   stats?: string;
+  /** The TLS port, when `TCPRCVR_TLS_CERT` is given. */
+  tlsPort?: number;
 }
 
 /** Starts `services/tcp_receiver/main.ts` and waits until it listens. */
@@ -21,17 +24,21 @@ export async function startTcpReceiver(
   env: Record<string, string> = {},
 ): Promise<RunningReceiver> {
   const port = freePort();
+  const tlsPort = env.TCPRCVR_TLS_CERT ? freePort() : undefined;
   const proc = ServiceProcess.start("services/tcp_receiver/main.ts", {
     TCPRCVR_NATS_URL: typeof nats === "string" ? nats : nats.url,
     TCPRCVR_CLIENT_ID: "test-tcp",
     TCPRCVR_BIND_ADDRESS: `127.0.0.1:${port}`,
+    ...(tlsPort ? { TCPRCVR_TLS_BIND_ADDRESS: `127.0.0.1:${tlsPort}` } : {}),
     TCPRCVR_STATS_ADDRESS: "off",
     TCPRCVR_NATS_RECONNECT_WAIT: "100ms",
     ...env,
   });
   const ready = await proc.waitReady();
+  if (tlsPort) await waitForPort(tlsPort);
+  if (env.TCPRCVR_TLS_ONLY === "true") return { proc, port: tlsPort!, tlsPort, stats: ready.stats };
   await waitForPort(port);
-  return { proc, port, stats: ready.stats };
+  return { proc, port, tlsPort, stats: ready.stats };
 }
 
 /** Starts `services/http_receiver/main.ts` and waits until it listens. */

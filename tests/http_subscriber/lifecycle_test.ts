@@ -254,6 +254,8 @@ Deno.test("runSubscriber runs in-process and stops cleanly", async () => {
       assert.ok(await waitUntil(() => sink.accepted.length >= 120, 10_000), lines.join("\n"));
       assert.deepEqual(parseLines(sink.accepted).map((o) => o.Payload), msgs.map((m) => m.payload));
       assert.equal(sink.requests[0].headers.get("content-encoding"), "gzip");
+      // The sink counts a batch when it answers; the subscriber when the answer arrives.
+      assert.ok(await waitUntil(() => sub.counters.delivered.value === 120, 5_000));
       assert.equal(sub.counters.delivered.value, 120);
       assert.equal(sub.heldMessages, 0);
     } finally {

@@ -119,6 +119,101 @@ export async function makeCertificates(): Promise<TestCertificates> {
   };
 }
 
+/**
+ * Renews the server certificate as a certificate manager does: a new key
+ * and a certificate for `/CN=<cn>` from the same CA are written beside the
+ * old ones and renamed over them. Returns the new certificate's serial.
+ */
+export async function renewServerCertificate(
+  certs: TestCertificates,
+  cn: string,
+): Promise<string> {
+  await signed(
+    certs.dir,
+    "renewed",
+    `/CN=${cn}`,
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+  );
+  await Deno.rename(`${certs.dir}/renewed.key`, certs.serverKey);
+  await Deno.rename(`${certs.dir}/renewed.pem`, certs.serverCert);
+  return await certificateSerial(certs.serverCert);
+}
+
+/** The serial number (hex, as openssl prints it) of a PEM certificate file. */
+export async function certificateSerial(path: string): Promise<string> {
+  const out = await new Deno.Command("openssl", {
+    args: ["x509", "-noout", "-serial", "-in", path],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout).trim().replace(/^serial=/, "");
+}
+
+/**
+ * Connects with `openssl s_client` and returns the serial and subject of
+ * the certificate the server presents (`undefined` when no TLS handshake).
+ */
+export async function servedCertificate(
+  port: number,
+  caCert: string,
+  client?: { cert: string; key: string },
+): Promise<{ serial: string; subject: string } | undefined> {
+  const sc = await new Deno.Command("openssl", {
+    args: [
+      "s_client",
+      "-connect",
+      `127.0.0.1:${port}`,
+      "-servername",
+      "localhost",
+      "-CAfile",
+      caCert,
+      "-verify_return_error",
+      ...(client ? ["-cert", client.cert, "-key", client.key] : []),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const text = new TextDecoder().decode(sc.stdout);
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
+  if (!sc.success || !pem) return undefined;
+  const x = new Deno.Command("openssl", {
+    args: ["x509", "-noout", "-serial", "-subject"],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const w = x.stdin.getWriter();
+  await w.write(new TextEncoder().encode(pem));
+  await w.close();
+  const out = new TextDecoder().decode((await x.output()).stdout);
+  return {
+    serial: /serial=(\S+)/.exec(out)?.[1] ?? "",
+    subject: /subject=(.+)/.exec(out)?.[1]?.trim() ?? "",
+  };
+}
+
+/** A self-signed client certificate no test CA signed (written as `rogue.pem`/`rogue.key`). */
+export async function makeRogueClientCertificate(
+  certs: TestCertificates,
+): Promise<{ cert: string; key: string }> {
+  await openssl(certs.dir, [
+    "req",
+    "-x509",
+    ...CURVE,
+    "-keyout",
+    "rogue.key",
+    "-out",
+    "rogue.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=rogue-client",
+    "-addext",
+    "extendedKeyUsage=clientAuth",
+  ]);
+  return { cert: `${certs.dir}/rogue.pem`, key: `${certs.dir}/rogue.key` };
+}
+
 /** The base64 body of a PEM file (what must never be printed for a key). */
 export async function pemBody(path: string): Promise<string> {
   const text = await Deno.readTextFile(path);

@@ -27,6 +27,8 @@ Deno.test("deno task start: whole pipeline, logs land in .data/sink, Ctrl-C stop
     const dash = await fetch(`http://127.0.0.1:${ports.proxy}/`);
     assert.equal(dash.status, 200);
     assert.match(await dash.text(), /<html/i);
+    // The dashboard stays on this machine unless PROXY_BIND_ADDRESS says otherwise (issue #15).
+    assert.match(start.stderr, /msg="stats proxy listening" .*address=127\.0\.0\.1:/);
 
     const tcpMsgs = Array.from({ length: 50 }, (_, i) => makeMessage(i));
     const httpMsgs = Array.from({ length: 50 }, (_, i) => makeMessage(100 + i));

@@ -102,20 +102,39 @@ export type Token =
   | TokenBase & { kind: "number"; value: number }
   | TokenBase & { kind: "regex"; pattern: string; patternPos: number };
 
-const NUMBER = /-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/y;
+// Heka reads a number as the longest run of these characters after a digit
+// or ".", then parses it with Go's strconv.ParseFloat.
+const NUMBER_CHARS = /[0-9.e+-]*/y;
+// What ParseFloat accepts of such a run (lowercase "e" only, as Heka's lexer).
+const NUMBER = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]+)?$/;
 const IDENT = /[\p{L}_][\p{L}\p{N}_]*/uy;
-const SPACE = /\s/;
-
-function isSpace(c: string): boolean {
-  return SPACE.test(c);
-}
+const MAX_INDEX = 2n ** 63n - 1n;
 
 /** Splits a spec into tokens on demand. */
 export class Lexer {
   private pos = 0;
 
-  /** Creates a lexer over `spec`. */
-  constructor(readonly spec: string) {}
+  /**
+   * Creates a lexer over `spec`.
+   *
+   * @throws {MatcherSyntaxError} when the spec holds a NUL character or a
+   *   line break with more than blanks after it: Heka stops reading there
+   *   and silently ignores the rest.
+   */
+  constructor(readonly spec: string) {
+    const stop = spec.search(/[\n\0]/);
+    // Line breaks with only blanks after them hide nothing: they read as blanks.
+    if (stop >= 0 && !/^\n[\n \t]*$/.test(spec.slice(stop))) {
+      const c = spec[stop];
+      this.fail(
+        c === "\0"
+          ? "NUL character in spec (Heka would ignore everything from here on)"
+          : "line break in spec (Heka would ignore everything from here on)",
+        stop,
+        "the whole spec on one line",
+      );
+    }
+  }
 
   /** Raises a {@link MatcherSyntaxError} at `pos`. */
   fail(reason: string, pos: number, expected?: string): never {
@@ -125,7 +144,11 @@ export class Lexer {
   /** The next token; `eof` at the end, forever. */
   next(): Token {
     const s = this.spec;
-    while (this.pos < s.length && isSpace(s[this.pos])) this.pos++;
+    while (
+      this.pos < s.length && (s[this.pos] === " " || s[this.pos] === "\t" || s[this.pos] === "\n")
+    ) {
+      this.pos++;
+    }
     const start = this.pos;
     if (start >= s.length) return { kind: "eof", pos: start, text: "" };
     const c = s[start];
@@ -179,23 +202,34 @@ export class Lexer {
     );
   }
 
-  /** A number literal: optional `-`, digits, fraction, exponent. */
+  /**
+   * A number literal: as in Heka, the longest run of digits, ".", "e", "+"
+   * and "-", which must then be a decimal number such as 42, 0.5 or 1e9
+   * (Heka logs an error and uses 0 for a malformed one such as 1.2.3 or
+   * 1-2; this lexer refuses it). A leading "-" is an extension: Heka has no
+   * negative literals.
+   */
   private number(start: number): Token {
     const s = this.spec;
-    NUMBER.lastIndex = start;
-    const m = NUMBER.exec(s);
-    const end = m === null ? start : start + m[0].length;
-    if (m === null || /[A-Za-z0-9_.]/.test(s[end] ?? "")) {
-      let bad = end;
-      while (bad < s.length && /[A-Za-z0-9_.+-]/.test(s[bad])) bad++;
-      return this.fail(
-        `malformed number ${JSON.stringify(s.slice(start, Math.max(bad, start + 1)))}`,
-        start,
-        "a number such as 42, -1, 0.5 or 1e9",
-      );
+    NUMBER_CHARS.lastIndex = s[start] === "-" ? start + 1 : start;
+    const end = NUMBER_CHARS.lastIndex + NUMBER_CHARS.exec(s)![0].length;
+    let text = s.slice(start, end);
+    const expected = "a number such as 42, 0.5 or 1e9";
+    if (/[A-Za-z0-9_]/.test(s[end] ?? "")) {
+      const word = /[A-Za-z0-9_.+-]*/y;
+      word.lastIndex = end;
+      text += word.exec(s)![0];
+      return this.fail(`malformed number ${JSON.stringify(text)}`, start, expected);
+    }
+    if (!NUMBER.test(text)) {
+      return this.fail(`malformed number ${JSON.stringify(text)}`, start, expected);
+    }
+    const value = Number(text);
+    if (!Number.isFinite(value)) {
+      return this.fail(`number ${JSON.stringify(text)} out of range`, start, expected);
     }
     this.pos = end;
-    return { kind: "number", value: Number(m[0]), pos: start, text: m[0] };
+    return { kind: "number", value, pos: start, text };
   }
 
   /** A variable, `Fields[…]`, or one of TRUE, FALSE, NIL. */
@@ -250,6 +284,12 @@ export class Lexer {
         const what = indexes.length === 0 ? "field index" : "array index";
         return this.fail(`malformed ${what}`, d.length === 0 ? this.pos + 1 : end, `[digits]`);
       }
+      if (d.length > 18 && BigInt(d) > MAX_INDEX) {
+        return this.fail(
+          `${indexes.length === 0 ? "field" : "array"} index too large`,
+          this.pos + 1,
+        );
+      }
       indexes.push(Math.min(Number(d), Number.MAX_SAFE_INTEGER));
       this.pos = end + 1;
     }
@@ -265,8 +305,9 @@ export class Lexer {
 
   /**
    * A single- or double-quoted string. As in Heka, a backslash before the
-   * quote character escapes it; `\\` is one backslash; any other backslash
-   * is kept as written (so `'\d'` is the two characters `\d`).
+   * quote character escapes it; any other backslash is kept together with
+   * the character after it, so `'\\'` is two backslashes and `'\d'` is
+   * the two characters `\d` (there are no other escapes).
    */
   private quoted(start: number): Token {
     const s = this.spec;
@@ -277,13 +318,12 @@ export class Lexer {
       if (i >= s.length) return this.fail("unterminated string", start, `a closing ${q}`);
       const c = s[i];
       if (c === q) break;
-      if (c === "\\" && i + 1 < s.length) {
+      if (c === "\\") {
+        if (i + 1 >= s.length) return this.fail("unterminated string", start, `a closing ${q}`);
         const e = s[i + 1];
-        if (e === q || e === "\\") {
-          value += e;
-          i += 2;
-          continue;
-        }
+        value += e === q ? e : c + e;
+        i += 2;
+        continue;
       }
       value += c;
       i++;

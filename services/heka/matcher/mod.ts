@@ -14,8 +14,11 @@
  * RFC 3339 time); `Fields[name]`, `Fields[name][fi]`, `Fields[name][fi][ai]`
  * with strings, numbers, regexes, `TRUE`/`FALSE` and `NIL`; `TRUE`, `FALSE`,
  * `&&` (binds tighter), `||` and parentheses. Absent headers read as `""`,
- * Severity as 7, Pid and Timestamp as 0; a field test of the wrong type or
- * on a missing value is false (only `== NIL` is true then).
+ * Severity as 7, Pid and Timestamp as 0; a test on a missing field value is
+ * false (only `== NIL` is true then); the rest of Heka's semantics (bytes
+ * order, invalid UTF-8, float64 Timestamp, TRUE/FALSE against fields) is
+ * described in compile.ts, and every intentional difference from Heka in
+ * the README section "Matcher compatibility".
  *
  * @module
  */

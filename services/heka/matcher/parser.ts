@@ -32,8 +32,8 @@ export type Value =
   | { kind: "bool"; value: boolean }
   | { kind: "nil" }
   | { kind: "regex"; pattern: string; test: StringTest }
-  /** A Timestamp bound in ns: `floor`/`ceil` of the literal, equal when it is integral. */
-  | { kind: "time"; floor: bigint; ceil: bigint };
+  /** A quoted RFC 3339 time for Timestamp (an extension), in ns since the epoch. */
+  | { kind: "time"; ns: bigint };
 
 /** The left-hand side of a test. */
 export type Target =
@@ -231,7 +231,8 @@ class Parser {
         return done({ kind: "string", value: v.value });
       }
       if (t.name === "Timestamp") {
-        if (v.kind === "number") return done({ kind: "time", ...decimalBounds(v.text) });
+        // Heka compares Timestamp as a float64, so a number stays a number.
+        if (v.kind === "number") return done({ kind: "number", value: v.value });
         if (v.kind === "string") {
           const ns = parseRfc3339(v.value);
           if (ns === undefined) {
@@ -241,7 +242,7 @@ class Parser {
               'nanoseconds since the epoch or a time like "2016-05-24T21:51:00Z"',
             );
           }
-          return done({ kind: "time", floor: ns, ceil: ns });
+          return done({ kind: "time", ns });
         }
         return this.unexpected("a number of nanoseconds or a quoted RFC 3339 time for Timestamp");
       }
@@ -285,34 +286,6 @@ class Parser {
       throw e;
     }
   }
-}
-
-/**
- * Exact integer bounds of a decimal literal: `floor` and `ceil` (equal when
- * the literal is an integer). Magnitudes beyond 1e30, far outside int64,
- * are clamped to ±1e30, which orders the same against any Timestamp.
- */
-export function decimalBounds(text: string): { floor: bigint; ceil: bigint } {
-  const m = /^(-?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
-  if (m === null) throw new Error(`not a decimal number: ${text}`);
-  const negative = m[1] === "-";
-  let digits = m[2] + (m[3] ?? "");
-  let point = m[2].length + Number(m[4] ?? "0");
-  let lead = 0;
-  while (lead < digits.length && digits[lead] === "0") lead++;
-  digits = digits.slice(lead);
-  point -= lead;
-  if (digits.length === 0) return { floor: 0n, ceil: 0n };
-  const big = 10n ** 30n;
-  if (point > 30) return negative ? { floor: -big, ceil: -big } : { floor: big, ceil: big };
-  let whole = 0n;
-  let fraction = true;
-  if (point > 0) {
-    whole = BigInt(digits.slice(0, point).padEnd(point, "0"));
-    fraction = /[1-9]/.test(digits.slice(point));
-  }
-  const up = fraction ? 1n : 0n;
-  return negative ? { floor: -whole - up, ceil: -whole } : { floor: whole, ceil: whole + up };
 }
 
 function daysFromCivil(y: number, m: number, d: number): number {

@@ -27,11 +27,17 @@
  * - Constructs RE2 rejects (backreferences, lookarounds, `\Z`, possessive
  *   or stacked repeats, counts over 1000) are rejected here too.
  *
- * Checked against RE2 (the re2js port) on hundreds of thousands of random
- * patterns and inputs: same patterns accepted, same match answers.
+ * There is no RE2 engine at run time or in the tests: the rules above
+ * follow Go's `regexp/syntax`, and the regex specs of
+ * tests/heka/matcher_heka_vectors.json (verdicts of Heka's own Go matcher)
+ * check the answers, invalid UTF-8 included; JS backtracking can be slower
+ * than RE2 on some patterns, never different in the answer.
  *
- * Patterns that are a plain literal, optionally anchored with `^`/`$`,
- * skip `RegExp` altogether (as Heka does) and use `startsWith`/`endsWith`.
+ * A pattern runs on the string as Go reads it (each invalid UTF-8 byte one
+ * U+FFFD; the caller provides that string). Patterns Heka runs as
+ * `strings.HasPrefix`/`HasSuffix` (`^literal`, `literal$`) use
+ * `startsWith`/`endsWith` here too, with Heka's corner cases; other plain
+ * literals, optionally anchored, skip `RegExp` as well.
  *
  * @module
  */
@@ -641,7 +647,7 @@ function isScript(name: string): boolean {
 
 /**
  * Translates a Go RE2 pattern into an equivalent JS `RegExp` source and
- * flags (always including `u`).
+ * flags (always including `v`).
  *
  * @throws {RegexSyntaxError} when RE2 would reject the pattern.
  */
@@ -683,58 +689,130 @@ function literalPlan(pattern: string): LiteralPlan | undefined {
   return { text, start, end };
 }
 
-// Heka's %TIMESTAMP% helper: a pattern matching the usual Go time layouts.
-const TIMESTAMP_PATTERN: string = (() => {
-  const months = "(?:---|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
-  const sdays = "(?:Sun|Mon|Tue|Wed|Thu|Fri|Sat)";
-  const days = "(?:Sunday|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday)";
-  const layouts = [
-    `${sdays} ${months}\\s{1,2}\\d{1,2} \\d{2}:\\d{2}:\\d{2} \\d{4}`,
-    `${sdays} ${months}\\s{1,2}\\d{1,2} \\d{2}:\\d{2}:\\d{2} \\w{3} \\d{4}`,
-    `${sdays} ${months} \\d{2} \\d{2}:\\d{2}:\\d{2} -\\d{4} \\d{4}`,
-    `${sdays} ${months} \\d{2} \\d{2}:\\d{2} \\w{3}`,
-    `\\d{2} ${months} \\d{2} \\d{2}:\\d{2} \\w{3} -\\d{4}`,
-    `${days} \\d{2}-${months}-\\d{2} \\d{2}:\\d{2}:\\d{2} \\w{3}`,
-    `${sdays} \\d{2} ${months} \\d{4} \\d{2}:\\d{2}:\\d{2} \\w{3}`,
-    `${sdays} \\d{2} ${months} \\d{4} \\d{2}:\\d{2}:\\d{2} \\w{3} -\\d{4}`,
-    `\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z\\d{2}:\\d{2}`,
-    `\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d+Z\\d{2}:\\d{2}`,
-    `\\d{1,2}:\\d{2}[AP]M`,
-    `${months}\\s{1,2}\\d{1,2} \\d{2}:\\d{2}:\\d{2}`,
-    `${months}\\s{1,2}\\d{1,2} \\d{2}:\\d{2}:\\d{2}\\.\\d{3}`,
-    `${months}\\s{1,2}\\d{1,2} \\d{2}:\\d{2}:\\d{2}\\.\\d{6}`,
-    `${months}\\s{1,2}\\d{1,2} \\d{2}:\\d{2}:\\d{2}\\.\\d{9}`,
-  ];
-  return `(?:${layouts.map((l) => `(?:${l})`).join("|")})`;
-})();
+/** A pattern Heka runs as `strings.HasPrefix`/`HasSuffix` instead of a regexp. */
+interface HekaLiteral {
+  text: string;
+  prefix: boolean;
+}
+
+/** Whether `c` (a code point) has other case forms, as Go's `unicode.SimpleFold` sees it. */
+function hasCaseVariants(c: number): boolean {
+  const s = String.fromCodePoint(c);
+  return s.toLowerCase() !== s || s.toUpperCase() !== s || c === 0x130 || c === 0x131;
+}
 
 /**
- * Compiles an RE2 pattern (Heka's `%TIMESTAMP%` helper included) into a
- * test that never throws. Plain literals, optionally anchored, become
- * string comparisons; everything else a JS `RegExp` with the `u` flag.
+ * The literal text of a pattern that Go's `LiteralPrefix` reports as
+ * complete (the whole pattern is that literal), and whether `(?m)` is on
+ * at its end; undefined when it is not such a literal or this function
+ * does not recognise it (then a regexp runs, which gives the same answer
+ * except in the corner cases {@link hekaLiteral} handles). Go's prefix
+ * stops at U+FFFD and at case-folded letters.
+ */
+function goLiteral(p: string): { text: string; multiline: boolean } | undefined {
+  let text = "";
+  let fold = false;
+  let multiline = false;
+  const add = (c: number): boolean => {
+    if (c === 0xfffd || (fold && hasCaseVariants(c))) return false;
+    text += String.fromCodePoint(c);
+    return true;
+  };
+  let i = 0;
+  while (i < p.length) {
+    const c = p.codePointAt(i)!;
+    if (c === 0x28 /* ( */) {
+      const m = /^\(\?([imsU]*)(?:-([imsU]+))?\)/.exec(p.slice(i, i + 16));
+      if (m === null) return undefined;
+      if (m[1].includes("i")) fold = true;
+      if (m[1].includes("m")) multiline = true;
+      if (m[2]?.includes("i")) fold = false;
+      if (m[2]?.includes("m")) multiline = false;
+      i += m[0].length;
+      continue;
+    }
+    if (c === 0x5c /* \ */) {
+      const e = p.charCodeAt(i + 1);
+      if (e === 0x51 /* Q */) {
+        let end = p.indexOf("\\E", i + 2);
+        if (end < 0) end = p.length;
+        const quoted = p.slice(i + 2, end).replaceAll("\\/", "/");
+        for (const ch of quoted) if (!add(ch.codePointAt(0)!)) return undefined;
+        i = Math.min(p.length, end + 2);
+        continue;
+      }
+      const simple = "afnrtv".indexOf(p[i + 1]);
+      if (simple >= 0) {
+        if (!add([7, 12, 10, 13, 9, 11][simple])) return undefined;
+      } else if (e < 0x80 && !isAsciiAlnum(e) && i + 1 < p.length) {
+        if (!add(e)) return undefined;
+      } else return undefined;
+      i += 2;
+      continue;
+    }
+    if ("^$.+*?()|[]{}".includes(p[i])) return undefined;
+    if (!add(c)) return undefined;
+    i += c > 0xffff ? 2 : 1;
+  }
+  return { text, multiline };
+}
+
+/**
+ * Go's `LiteralPrefix` of a pattern that Heka compiles while choosing a
+ * plan: complete literals as {@link goLiteral} sees them, and (Go's
+ * one-pass matcher) `^literal$`.
+ */
+function completeLiteral(p: string): string | undefined {
+  if (p.startsWith("^")) {
+    if (!p.endsWith("$") || p.endsWith("\\$")) return undefined;
+    const lit = goLiteral(p.slice(1, -1));
+    return lit === undefined || lit.multiline ? undefined : lit.text;
+  }
+  return goLiteral(p)?.text;
+}
+
+/**
+ * Heka's plan for `/pattern/`: a pattern that starts with `^` and whose
+ * rest is a complete literal runs as `HasPrefix`, else one that ends with
+ * `$` and whose rest is a complete literal runs as `HasSuffix`. This
+ * differs from the regexp only in corners: `(?m)abc$` ends with "abc"
+ * (the `$` reads as end of text), `^abc$$` too.
+ */
+function hekaLiteral(pattern: string): HekaLiteral | undefined {
+  if (pattern.startsWith("^")) {
+    const text = completeLiteral(pattern.slice(1));
+    if (text !== undefined) return { text, prefix: true };
+  }
+  if (pattern.endsWith("$")) {
+    const text = completeLiteral(pattern.slice(0, -1));
+    if (text !== undefined) return { text, prefix: false };
+  }
+  return undefined;
+}
+
+/**
+ * Compiles an RE2 pattern into a test that never throws. The test takes
+ * the string as Go reads it (see invalid_utf8.ts: each invalid byte one
+ * U+FFFD). Patterns Heka runs as a prefix or suffix test run as one here;
+ * other plain literals, optionally anchored, become string comparisons;
+ * everything else a JS `RegExp` with the `v` flag.
  *
  * @throws {RegexSyntaxError} when the pattern is invalid.
  */
 export function compileRegex(pattern: string): StringTest {
-  const expanded = pattern.includes("%TIMESTAMP%")
-    ? pattern.replaceAll("%TIMESTAMP%", TIMESTAMP_PATTERN)
-    : pattern;
-  const plan = literalPlan(expanded);
+  const translated = translateRegex(pattern);
+  const heka = hekaLiteral(pattern);
+  if (heka !== undefined) {
+    const t = heka.text;
+    return heka.prefix ? (s) => s.startsWith(t) : (s) => s.endsWith(t);
+  }
+  const plan = literalPlan(pattern);
   if (plan !== undefined) {
     const t = plan.text;
     if (plan.start && plan.end) return (s) => s === t;
     if (plan.start) return (s) => s.startsWith(t);
     if (plan.end) return (s) => s.endsWith(t);
     return (s) => s.includes(t);
-  }
-  let translated: TranslatedRegex;
-  try {
-    translated = translateRegex(expanded);
-  } catch (e) {
-    if (e instanceof RegexSyntaxError && expanded !== pattern) {
-      throw new RegexSyntaxError(e.message, 0);
-    }
-    throw e;
   }
   let re: RegExp;
   try {

@@ -1,0 +1,234 @@
+/**
+ * `SUB_FORMAT=loki`: the Grafana Loki push API (`POST /loki/api/v1/push`,
+ * JSON):
+ *
+ * ```json
+ * {"streams":[{"stream":{"Type":"nginx","Logger":"web","Hostname":"h1"},
+ *   "values":[["1700000000000000000","{\"Uuid\":…}"], …]}, …]}
+ * ```
+ *
+ * Messages are grouped into streams by the labels of `SUB_LOKI_LABELS`
+ * (message fields; every distinct combination is a Loki stream, so keep
+ * their values few), each value is `[<Timestamp in ns, as a string>, <the
+ * NDJSON line>]`, and the values of each stream are sorted by time (Loki
+ * refuses out-of-order entries within a stream).
+ *
+ * Each record is `<labels JSON>\t<ns>\t<length, 8 hex digits>\t<line as a
+ * JSON string>`; the request builder walks them by their lengths (without
+ * scanning the lines), groups and sorts them when a batch is sent.
+ *
+ * @module
+ */
+import {
+  canonicalFieldName,
+  type JsonEncoderOptions,
+  type JsonFieldName,
+  JsonLineWriter,
+} from "../../heka/json.ts";
+import {
+  appendNanos,
+  ByteSink,
+  type OutputFormat,
+  type RecordEncoder,
+  type RequestBuilder,
+} from "./format.ts";
+
+/** `SUB_LOKI_LABELS` when unset. */
+export const DEFAULT_LOKI_LABELS = "Type,Logger,Hostname";
+
+/** Message fields that may be labels (the others are unique per message). */
+export const LOKI_LABEL_FIELDS: readonly JsonFieldName[] = [
+  "Type",
+  "Logger",
+  "Hostname",
+  "Severity",
+  "EnvVersion",
+  "Pid",
+];
+
+/**
+ * The canonical label fields for a list of names; throws RangeError naming
+ * the valid ones for anything else.
+ */
+export function checkLokiLabels(names: readonly string[]): JsonFieldName[] {
+  if (names.length === 0) {
+    throw new RangeError(`no labels; choose from ${LOKI_LABEL_FIELDS.join(", ")}`);
+  }
+  const out: JsonFieldName[] = [];
+  for (const name of names) {
+    const f = canonicalFieldName(name);
+    if (f === undefined || !LOKI_LABEL_FIELDS.includes(f)) {
+      throw new RangeError(
+        `${JSON.stringify(name)} is not a message field usable as a label; choose from ${
+          LOKI_LABEL_FIELDS.join(", ")
+        }`,
+      );
+    }
+    if (!out.includes(f)) out.push(f);
+  }
+  return out;
+}
+
+const TAB = 9;
+const HEX = new TextEncoder().encode("0123456789abcdef");
+
+/** The 8 hex digits at `at` as a number. */
+function hexAt(b: Uint8Array, at: number): number {
+  let n = 0;
+  for (let k = at; k < at + 8; k++) {
+    const c = b[k];
+    n = n * 16 + (c <= 0x39 ? c - 0x30 : c - 0x57);
+  }
+  return n;
+}
+const QUOTE = 0x22;
+const NEWLINE = 10;
+const textEncoder = new TextEncoder();
+const utf8 = new TextDecoder();
+/** A map key for label bytes: one char per byte (distinct bytes, distinct keys). */
+function bytesKey(b: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+}
+
+/** Encodes messages as Loki records (see the module documentation). */
+export class LokiEncoder implements RecordEncoder {
+  readonly #writer: JsonLineWriter;
+  readonly #labels: readonly JsonFieldName[];
+  /** `"Name":` of each label, the first with `{`. */
+  readonly #keys: Uint8Array[];
+  readonly #out = new ByteSink();
+
+  constructor(json: JsonEncoderOptions, labels: readonly string[]) {
+    this.#labels = checkLokiLabels(labels);
+    this.#writer = new JsonLineWriter(json);
+    this.#keys = this.#labels.map((l, i) => textEncoder.encode(`${i === 0 ? "{" : ","}"${l}":`));
+  }
+
+  encode(messageBytes: Uint8Array): Uint8Array {
+    const w = this.#writer;
+    const line = w.encode(messageBytes);
+    const out = this.#out;
+    out.length = 0;
+    // The line, quoted: at most one escape per byte.
+    out.reserve(line.length * 2 + 256);
+    for (let i = 0; i < this.#labels.length; i++) {
+      out.bytes(this.#keys[i]);
+      const v = w.valueOf(this.#labels[i]);
+      const quoted = v[0] === QUOTE;
+      if (!quoted) out.byte(QUOTE); // Severity, Pid: label values are strings
+      out.bytes(v);
+      if (!quoted) out.byte(QUOTE);
+    }
+    out.ascii("}\t");
+    const { seconds, nanos } = w.timestampParts();
+    appendNanos(out, seconds, nanos);
+    out.byte(TAB);
+    out.reserve(line.length * 2 + 11); // at most one escape per byte, and the quotes
+    const buf = out.buf;
+    const lengthAt = out.length;
+    let o = lengthAt + 9; // the length and a tab, written below
+    const lineAt = o;
+    // The line as a JSON string. It is valid UTF-8 JSON without control
+    // characters, so quoting only escapes " and \ — what JSON.stringify does
+    // natively, faster than a byte loop here.
+    o += textEncoder.encodeInto(JSON.stringify(utf8.decode(line)), buf.subarray(o)).written;
+    let n = o - lineAt;
+    for (let k = lengthAt + 7; k >= lengthAt; k--) {
+      buf[k] = HEX[n & 15];
+      n >>>= 4;
+    }
+    buf[lengthAt + 8] = TAB;
+    out.length = o;
+    return out.view();
+  }
+}
+
+/** One entry while a body is built. */
+interface Entry {
+  /** Where the record starts (its labels object runs to `nsStart - 1`). */
+  start: number;
+  /** The ns digits, and the quoted line. */
+  nsStart: number;
+  nsEnd: number;
+  lineStart: number;
+  end: number;
+}
+
+/** Orders entries of `records` by their ns digits: by length, then digit by digit. */
+function byTime(records: Uint8Array): (a: Entry, b: Entry) => number {
+  return (a, b) => {
+    const la = a.nsEnd - a.nsStart;
+    const lb = b.nsEnd - b.nsStart;
+    if (la !== lb) return la - lb;
+    for (let i = 0; i < la; i++) {
+      const d = records[a.nsStart + i] - records[b.nsStart + i];
+      if (d !== 0) return d;
+    }
+    return 0;
+  };
+}
+
+/** Groups Loki records into streams, sorted by time within each. */
+export class LokiRequestBuilder implements RequestBuilder {
+  readonly contentType = "application/json";
+  readonly linesPerRecord = 1;
+
+  build(records: Uint8Array, only?: readonly number[]): Uint8Array {
+    const streams = new Map<string, Entry[]>();
+    let pick = 0;
+    for (let start = 0, r = 0; start < records.length; r++) {
+      const tab1 = records.indexOf(TAB, start);
+      const tab2 = records.indexOf(TAB, tab1 + 1);
+      const lineStart = tab2 + 10;
+      const end = lineStart + hexAt(records, tab2 + 1);
+      const next = end + 1; // after the newline
+      if (only !== undefined) {
+        if (pick >= only.length) break;
+        if (only[pick] !== r) {
+          start = next;
+          continue;
+        }
+        pick++;
+      }
+      const entry: Entry = { start, nsStart: tab1 + 1, nsEnd: tab2, lineStart, end };
+      const labels = bytesKey(records, start, tab1);
+      const list = streams.get(labels);
+      if (list === undefined) streams.set(labels, [entry]);
+      else list.push(entry);
+      start = next;
+    }
+    const out = new ByteSink(records.length + 64 + streams.size * 64);
+    out.ascii('{"streams":[');
+    let firstStream = true;
+    const order = byTime(records);
+    for (const entries of streams.values()) {
+      entries.sort(order);
+      if (!firstStream) out.byte(0x2c);
+      firstStream = false;
+      out.ascii('{"stream":');
+      out.range(records, entries[0].start, entries[0].nsStart - 1);
+      out.ascii(',"values":[');
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i];
+        out.ascii(i === 0 ? '["' : ',["');
+        out.range(records, e.nsStart, e.nsEnd);
+        out.ascii('",');
+        out.range(records, e.lineStart, e.end);
+        out.byte(0x5d);
+      }
+      out.ascii("]}");
+    }
+    out.ascii("]}");
+    out.byte(NEWLINE);
+    return out.view(); // the buffer is this call's own
+  }
+}
+
+/** The Loki format. */
+export function lokiFormat(json: JsonEncoderOptions, labels: readonly string[]): OutputFormat {
+  return {
+    name: "loki",
+    encoder: new LokiEncoder(json, labels),
+    request: new LokiRequestBuilder(),
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * `SUB_FORMAT=ndjson` (the default): one JSON object per line, as
+ * {@link JsonLineWriter} writes it; what Sumo Logic, Loggly and
+ * ClickHouse's `FORMAT JSONEachRow` take.
+ *
+ * @module
+ */
+import { type JsonEncoderOptions, JsonLineWriter } from "../../heka/json.ts";
+import { ConcatenatingBuilder, type OutputFormat } from "./format.ts";
+
+/** The NDJSON format. */
+export function ndjsonFormat(json: JsonEncoderOptions): OutputFormat {
+  return {
+    name: "ndjson",
+    encoder: new JsonLineWriter(json),
+    request: new ConcatenatingBuilder("application/json"),
+  };
+}
