@@ -16,6 +16,7 @@ import { setImmediate } from "node:timers";
 import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection } from "nats";
 import type { Subscription } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
+import { serverMaxPayload } from "./max_payload.ts";
 
 /**
  * How a waiting publish ended: stored, broker unavailable or too slow (the
@@ -170,8 +171,7 @@ export class JetStreamPublisher {
    * it follows reconnects to servers with other limits) minus our headers.
    */
   maxDataBytes(msgIdLength = UUID_ID_LENGTH): number {
-    const max = this.#nc.info?.max_payload ?? 1024 * 1024;
-    return max - publishHeaderBytes(msgIdLength);
+    return serverMaxPayload(this.#nc) - publishHeaderBytes(msgIdLength);
   }
 
   /** Publishes in flight (sent, not yet acknowledged). */
