@@ -5,6 +5,7 @@
  * @module
  */
 import type { EnvVar } from "./env_var.ts";
+import { configExit, ExitError } from "../runtime/exit.ts";
 
 /** A program's env vars, by config key. */
 // deno-lint-ignore no-explicit-any
@@ -112,8 +113,9 @@ export function describeConfig(
 }
 
 /**
- * Loads a program's config from the process: prints `--help` and exits 0
- * when asked, exits 2 with one clear line on a bad value.
+ * Loads a program's config from the process. Throws an {@link ExitError}
+ * (for `runMain`): the `--help` text with code 0 when asked, one clear
+ * line with code 2 on a bad value.
  */
 export function loadConfig<S extends ConfigSpec>(
   info: ProgramInfo,
@@ -122,23 +124,19 @@ export function loadConfig<S extends ConfigSpec>(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): ConfigOf<S> {
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(helpText(info, spec));
-    Deno.exit(0);
+    throw new ExitError(helpText(info, spec), 0);
   }
   const unknown = args.filter((a) => a.startsWith("-"));
   if (unknown.length > 0) {
-    console.error(
-      `${info.name}: unknown option ${unknown[0]} (configure with env vars; see --help)`,
+    throw configExit(
+      info.name,
+      `unknown option ${unknown[0]} (configure with env vars; see --help)`,
     );
-    Deno.exit(2);
   }
   try {
     return parseEnv(spec, env);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`${info.name}: ${err.message}`);
-      Deno.exit(2);
-    }
+    if (err instanceof ConfigError) throw configExit(info.name, err.message);
     throw err;
   }
 }

@@ -14,8 +14,9 @@ import { buildTemplates } from "./payloads.ts";
 import { MessageStamper } from "./stamp.ts";
 import { runTcpSender } from "./tcp_sender.ts";
 import { TCP_RECEIVER_PORT } from "../config/ports.ts";
+import { exitOn } from "../runtime/exit.ts";
 
-const cfg = loadConfig(generatorInfo, generatorSpec);
+const cfg = exitOn(() => loadConfig(generatorInfo, generatorSpec));
 const log = new Logger("log-generator", cfg.loggingLevel);
 log.info("starting", describeConfig(generatorSpec, Deno.env.toObject()));
 

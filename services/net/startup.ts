@@ -16,6 +16,7 @@ import {
   type TlsMaterial,
   watchTlsFiles,
 } from "./tls_files.ts";
+import { ExitError } from "../runtime/exit.ts";
 
 /**
  * The certificate of `*_TLS_CERT`/`*_TLS_KEY`, or `undefined` when neither
@@ -31,26 +32,25 @@ export function loadTls(
 ): { files: TlsFiles; material: TlsMaterial } | undefined {
   if (certFile === "" && keyFile === "") {
     if (caFile !== "") {
-      console.error(
+      throw new ExitError(
         `${program}: ${prefix}TLS_CLIENT_CA needs ${prefix}TLS_CERT and ${prefix}TLS_KEY`,
+        2,
       );
-      Deno.exit(2);
     }
     return undefined;
   }
   if (certFile === "" || keyFile === "") {
-    console.error(
+    throw new ExitError(
       `${program}: ${prefix}TLS_CERT and ${prefix}TLS_KEY must be set together (PEM files)`,
+      2,
     );
-    Deno.exit(2);
   }
   const files: TlsFiles = caFile === "" ? { certFile, keyFile } : { certFile, keyFile, caFile };
   try {
     return { files, material: readTlsFiles(files) };
   } catch (err) {
     if (!(err instanceof TlsFilesError)) throw err;
-    console.error(`${program}: ${err.message}`);
-    Deno.exit(2);
+    throw new ExitError(`${program}: ${err.message}`, 2);
   }
 }
 
@@ -79,7 +79,6 @@ export function loadBearerAuth(
     return new BearerAuth(source, o).reloadOnSignal();
   } catch (err) {
     if (!(err instanceof TokenSourceError)) throw err;
-    console.error(`${program}: ${varName}: ${err.message}`);
-    Deno.exit(2);
+    throw new ExitError(`${program}: ${varName}: ${err.message}`, 2);
   }
 }

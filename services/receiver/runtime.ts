@@ -24,6 +24,7 @@ import { ChunkPacker } from "./packer.ts";
 import { type MessageSink, PerMessageSink } from "./sink.ts";
 import type { BearerAuth } from "../net/bearer_auth.ts";
 import { loadBearerAuth } from "../net/startup.ts";
+import { ExitError } from "../runtime/exit.ts";
 
 /** The config every receiver has (from `receiverVars`). */
 export interface ReceiverConfig extends StoreConfig {
@@ -78,16 +79,14 @@ export async function openReceiver(
     gate = new MessageGate(cfg.matchSpec);
   } catch (err) {
     if (!(err instanceof MatcherSyntaxError)) throw err;
-    console.error(`${id.program}: ${id.prefix}MATCH_SPEC: ${err.message}`);
-    Deno.exit(2);
+    throw new ExitError(`${id.program}: ${id.prefix}MATCH_SPEC: ${err.message}`, 2);
   }
   log.info("starting", describeConfig(spec, Deno.env.toObject()));
   const statsAuth = loadBearerAuth(id.program, `${id.prefix}STATS_TOKEN`, cfg.statsToken, {
     log,
   });
   const store = await openStore(cfg, log).catch((err) => {
-    console.error(`${id.program}: cannot start: ${errorMessage(err)}`);
-    Deno.exit(1);
+    throw new ExitError(`${id.program}: cannot start: ${errorMessage(err)}`, 1);
   });
   const sink = cfg.pack
     ? new ChunkPacker(store.publisher, {

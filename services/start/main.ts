@@ -11,8 +11,9 @@ import { type LocalSink, startLocalSink } from "./local_sink.ts";
 import { findNatsServer, probeNats, waitForPort } from "./nats_launcher.ts";
 import { ChildSupervisor } from "./supervisor.ts";
 import { HTTP_RECEIVER_PORT, STATS_PROXY_PORT, TCP_RECEIVER_PORT } from "../config/ports.ts";
+import { exitOn } from "../runtime/exit.ts";
 
-const cfg = loadConfig(startInfo, startSpec);
+const cfg = exitOn(() => loadConfig(startInfo, startSpec));
 const log = new Logger("start", "info");
 const env = Deno.env.toObject();
 const supervisor = new ChildSupervisor(log);

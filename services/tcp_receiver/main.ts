@@ -1,92 +1,13 @@
 /**
- * `deno task receive-tcp`: the TCP receiver program.
+ * `deno task receive-tcp`: the TCP receiver program. Configured by env vars (`--help`).
  *
  * @module
  */
 import { loadConfig } from "../config/mod.ts";
-import { SignatureVerifier } from "../heka/hmac.ts";
-import { MetricTypes } from "../metrics/mod.ts";
-import { errorMessage } from "../log/mod.ts";
-import { loadTls, watchTls } from "../net/startup.ts";
-import { openReceiver, type ReceiverIdentity, serveReceiver } from "../receiver/mod.ts";
+import { runMain } from "../runtime/exit.ts";
 import { tcpReceiverInfo, tcpReceiverSpec } from "./config.ts";
-import { FrameHandler } from "./frame_handler.ts";
-import { TcpListener, type TcpListenerOptions } from "./listener.ts";
-import { hostPort } from "../runtime/ready.ts";
+import { runTcpReceiver } from "./run.ts";
 
-const id: ReceiverIdentity = {
-  program: "tcp_receiver",
-  sender: "tcp-receiver",
-  prefix: "TCPRCVR_",
-};
-const cfg = loadConfig(tcpReceiverInfo, tcpReceiverSpec);
-const tls = loadTls(id.program, id.prefix, cfg.tlsCert, cfg.tlsKey, cfg.tlsClientCa);
-if (cfg.tlsOnly && !tls) {
-  console.error(`${id.program}: TCPRCVR_TLS_ONLY needs TCPRCVR_TLS_CERT and TCPRCVR_TLS_KEY`);
-  Deno.exit(2);
+if (import.meta.main) {
+  await runMain(() => runTcpReceiver(loadConfig(tcpReceiverInfo, tcpReceiverSpec)));
 }
-const parts = await openReceiver(id, cfg, tcpReceiverSpec);
-const { log, metrics } = parts;
-
-const verifier = new SignatureVerifier({ signers: cfg.signers, requireSigned: cfg.requireSigned });
-const handler = new FrameHandler(parts.gate, verifier, parts.sink, metrics, log);
-const common: Omit<TcpListenerOptions, "hostname" | "port"> = {
-  maxMessageSize: cfg.maxMessageSize,
-  maxConnections: cfg.maxConnections,
-  idleTimeoutMs: cfg.idleTimeout,
-  keepAlive: cfg.keepAlive,
-};
-const listeners: TcpListener[] = [];
-if (!cfg.tlsOnly) {
-  const plain = new TcpListener(
-    { hostname: cfg.bindAddress.hostname, port: cfg.bindAddress.port, ...common },
-    handler,
-    metrics.registry,
-    log,
-  );
-  listeners.push(plain);
-  log.info("listening", { address: `${plain.addr.hostname}:${plain.addr.port}` });
-}
-let tlsWatch: { close(): void } | undefined;
-let secureAddr: string | undefined;
-if (tls) {
-  const secure = await TcpListener.open(
-    {
-      hostname: cfg.tlsBindAddress.hostname,
-      port: cfg.tlsBindAddress.port,
-      ...common,
-      tls: tls.material,
-    },
-    handler,
-    metrics.registry,
-    log,
-  ).catch((err) => {
-    console.error(`${id.program}: cannot listen on TCPRCVR_TLS_BIND_ADDRESS: ${errorMessage(err)}`);
-    Deno.exit(1);
-  });
-  listeners.push(secure);
-  secureAddr = hostPort(secure.addr);
-  tlsWatch = watchTls(tls, (m) => secure.setTls(m), log);
-  log.info(cfg.tlsOnly ? "listening" : "listening for TLS", {
-    address: `${secure.addr.hostname}:${secure.addr.port}`,
-    tls: "true",
-    client_certificates: tls.material.ca ? "required" : "not requested",
-  });
-}
-
-serveReceiver(id, cfg, parts, {
-  listen: hostPort(listeners[0].addr),
-  listenTls: secureAddr,
-  sources: [
-    {
-      type: MetricTypes.Connections,
-      aggregate: "Total",
-      value: () => listeners.reduce((n, l) => n + l.connections, 0),
-    },
-  ],
-  health: () => ({ refusedBy: handler.refusedBy }),
-  close: async () => {
-    tlsWatch?.close();
-    await Promise.all(listeners.map((l) => l.close()));
-  },
-});
