@@ -5,7 +5,7 @@
  * writing results.json and rates.svg.
  */
 import assert from "node:assert/strict";
-import { SCENARIOS } from "../../services/bench/scenarios.ts";
+import { SCENARIOS } from "../../tools/bench/scenarios.ts";
 import { ServiceProcess } from "../helpers/process.ts";
 
 Deno.test({
@@ -15,7 +15,7 @@ Deno.test({
     const out = await Deno.makeTempDir({ prefix: "lm-bench-test-" });
     try {
       const t0 = performance.now();
-      const r = await ServiceProcess.run("services/bench/main.ts", {}, ["--smoke", "--out", out]);
+      const r = await ServiceProcess.run("tools/bench/main.ts", {}, ["--smoke", "--out", out]);
       const seconds = (performance.now() - t0) / 1000;
       assert.ok(seconds < 120, `smoke bench took ${seconds.toFixed(1)} s`);
       assert.equal(

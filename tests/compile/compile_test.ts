@@ -9,8 +9,8 @@
  * and says why.
  */
 import assert from "node:assert/strict";
-import { denortUrl, runWithTimeout } from "../../services/compile/compile.ts";
-import { COMPILE_TARGETS } from "../../services/compile/programs.ts";
+import { denortUrl, runWithTimeout } from "../../tools/compile/compile.ts";
+import { COMPILE_TARGETS } from "../../tools/compile/programs.ts";
 import { repoPath } from "../helpers/process.ts";
 import { tcpReceiverPipeline } from "./pipeline.ts";
 
@@ -65,7 +65,7 @@ Deno.test({
         args: [
           "run",
           "--allow-all",
-          repoPath("services/compile/main.ts"),
+          repoPath("tools/compile/main.ts"),
           "--no-check",
           "--out-dir",
           out,

@@ -2,7 +2,7 @@
  * Opens N idle TCP connections to a port and holds them until SIGTERM (a
  * separate process, so the program under test owns only its own fds).
  *
- * `deno run -A services/bench/idle_clients.ts --port P --connections N`
+ * `deno run -A tools/bench/idle_clients.ts --port P --connections N`
  *
  * Prints `{"event":"open","n":…,"failed":…,"t":…}` once every attempt is done.
  *

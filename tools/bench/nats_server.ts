@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { requireNatsServer } from "../runtime/nats_server_bin.ts";
+import { requireNatsServer } from "../../services/runtime/nats_server_bin.ts";
 
 /** A free TCP port on loopback. */
 export function freePort(): number {

@@ -25,7 +25,7 @@ import {
   Scope,
 } from "./scenarios.ts";
 import { renderRatesSvg } from "./svg.ts";
-import { requireNatsServer } from "../runtime/nats_server_bin.ts";
+import { requireNatsServer } from "../../services/runtime/nats_server_bin.ts";
 
 const USAGE = `bench — Lagermeister's throughput and latency benchmark
 

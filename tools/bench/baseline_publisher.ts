@@ -5,7 +5,7 @@
  * of publishes in flight, `Nats-Msg-Id` on each — publishing the same
  * pre-encoded 3 KB messages the receivers get.
  *
- * `deno run -A services/bench/baseline_publisher.ts --file F --nats URL --count C [--subject S] [--window W] [--pack N]`
+ * `deno run -A tools/bench/baseline_publisher.ts --file F --nats URL --count C [--subject S] [--window W] [--pack N]`
  *
  * `--pack N` stores chunks of N messages each, as the receivers do
  * (Heka stream, `Lm-Format`, `Lm-Count`, a chunk id): how the bench fills
@@ -18,15 +18,15 @@
  */
 import { connect, createInbox, headers, type Msg } from "nats";
 import { parseArgs } from "node:util";
-import { formatUuid } from "../heka/message.ts";
+import { formatUuid } from "../../services/heka/message.ts";
 import {
   COUNT_HEADER,
   FORMAT_HEADER,
   framedSize,
   HEKA_STREAM_FORMAT,
   writeFrame,
-} from "../heka/chunk.ts";
-import { UUID_OFFSET } from "../log_generator/stamp.ts";
+} from "../../services/heka/chunk.ts";
+import { UUID_OFFSET } from "../../services/log_generator/stamp.ts";
 import { indexFrames, UuidSequence } from "./frames.ts";
 import { readProc } from "./proc_stats.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ConsumerMessages, NatsConnection } from "nats";
-import { COUNT_HEADER, FORMAT_HEADER, isChunk } from "../heka/chunk.ts";
+import { COUNT_HEADER, FORMAT_HEADER, isChunk } from "../../services/heka/chunk.ts";
 
 /** Follows a stream from its first message, counting log messages. */
 export class StoredCounter {

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { FrameSplitter } from "../heka/framing.ts";
-import { buildTemplates } from "../log_generator/payloads.ts";
-import { MessageStamper, UUID_OFFSET } from "../log_generator/stamp.ts";
+import { FrameSplitter } from "../../services/heka/framing.ts";
+import { buildTemplates } from "../../services/log_generator/payloads.ts";
+import { MessageStamper, UUID_OFFSET } from "../../services/log_generator/stamp.ts";
 
 /** Size of each benchmark message in bytes, as the seed's "3 KB messages". */
 export const MESSAGE_SIZE = 3000;

@@ -4,7 +4,7 @@
  * `--connections` requests in flight, until `--count` messages were
  * answered 200.
  *
- * `deno run -A services/bench/stream_poster.ts --file F --url U --count C [--per-post 100] [--connections 8]`
+ * `deno run -A tools/bench/stream_poster.ts --file F --url U --count C [--per-post 100] [--connections 8]`
  *
  * Prints `{"event":"start","t":…}` before the first POST and
  * `{"event":"done","t":…,"stored":…,"statuses":{…}}` after the last answer.
@@ -12,7 +12,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { HEKA_STREAM_CONTENT_TYPE } from "../heka/chunk.ts";
+import { HEKA_STREAM_CONTENT_TYPE } from "../../services/heka/chunk.ts";
 import { indexFrames, UuidSequence } from "./frames.ts";
 
 if (import.meta.main) {

@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { Logger } from "../log/mod.ts";
-import { buildDashboard, readDashboard } from "../stats_proxy/assets.ts";
+import { Logger } from "../../services/log/mod.ts";
+import { buildDashboard, readDashboard } from "../../services/stats_proxy/assets.ts";
 import {
   checkDenortBin,
   type CompileResult,

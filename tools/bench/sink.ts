@@ -4,7 +4,7 @@
  * `--latency`, measures each line's age from its `Timestamp` (set by the
  * generator when it sent the message).
  *
- * `deno run -A services/bench/sink.ts --port P [--latency] [--format F]`
+ * `deno run -A tools/bench/sink.ts --port P [--latency] [--format F]`
  *
  * `--format` (SUB_FORMAT) says how to count messages in a body: NDJSON and
  * Splunk HEC lines, ES bulk line pairs (answered with a realistic

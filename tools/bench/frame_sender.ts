@@ -3,7 +3,7 @@
  * records of a pre-framed file over N connections, patching only each
  * message's uuid, in large awaited writes.
  *
- * `deno run -A services/bench/frame_sender.ts --file F --port P --connections N --count C
+ * `deno run -A tools/bench/frame_sender.ts --file F --port P --connections N --count C
  * [--tls-ca CA.pem]` (with `--tls-ca`: over TLS, trusting that CA)
  *
  * Prints `{"event":"start","t":<epoch ms>}` just before the first byte and

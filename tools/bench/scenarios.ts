@@ -6,8 +6,8 @@
  * @module
  */
 import type { NatsConnection, StreamState } from "nats";
-import { ensureStream } from "../broker/stream.ts";
-import { Logger } from "../log/mod.ts";
+import { ensureStream } from "../../services/broker/stream.ts";
+import { Logger } from "../../services/log/mod.ts";
 import { Child, repoPath } from "./child.ts";
 import { MESSAGE_SIZE } from "./frames.ts";
 import { type BenchNatsServer, freePort } from "./nats_server.ts";
@@ -372,7 +372,7 @@ async function publishBaseline(
     ctx,
     "baseline",
     "baseline_publisher",
-    "services/bench/baseline_publisher.ts",
+    "tools/bench/baseline_publisher.ts",
     {
       args: [
         "--file",
@@ -492,7 +492,7 @@ function tcpScenario(
       const natsSampler = scope.sample(ctx.nats.pid);
       const cpu0 = sampler.cpuSeconds();
       const natsCpu0 = natsSampler.cpuSeconds();
-      const sender = scope.start(ctx, name, "frame_sender", "services/bench/frame_sender.ts", {
+      const sender = scope.start(ctx, name, "frame_sender", "tools/bench/frame_sender.ts", {
         args: [
           "--file",
           ctx.framesFile,
@@ -634,7 +634,7 @@ const httpBatch: Scenario = {
       ctx,
       "http-batch",
       "stream_poster",
-      "services/bench/stream_poster.ts",
+      "tools/bench/stream_poster.ts",
       {
         args: [
           "--file",
@@ -742,7 +742,7 @@ async function startSink(
   format = "ndjson",
 ) {
   const port = freePort();
-  const sink = scope.start(ctx, scenario, "sink", "services/bench/sink.ts", {
+  const sink = scope.start(ctx, scenario, "sink", "tools/bench/sink.ts", {
     args: ["--port", String(port), "--format", format, ...(latency ? ["--latency"] : [])],
   });
   await sink.event("listening", 30_000);
@@ -954,7 +954,7 @@ const idle: Scenario = {
     const sampler = scope.sample(rcv.child.pid);
     const fd0 = countFds(rcv.child.pid);
     const rss0 = sampler.sample()?.rssKb ?? 0;
-    const clients = scope.start(ctx, "idle", "idle_clients", "services/bench/idle_clients.ts", {
+    const clients = scope.start(ctx, "idle", "idle_clients", "tools/bench/idle_clients.ts", {
       args: ["--port", String(rcv.port), "--connections", String(n)],
       fdLimit: need,
     });
@@ -992,7 +992,7 @@ const micro: Scenario = {
   name: "micro",
   description: "splitter MB/s, matcher evaluations/s, JSON encoder lines/s (in a fresh process)",
   async run(ctx, scope) {
-    const child = scope.start(ctx, "micro", "micro", "services/bench/micro.ts", {
+    const child = scope.start(ctx, "micro", "micro", "tools/bench/micro.ts", {
       args: ["--mb", String(ctx.scale.microMb), "--seconds", String(ctx.scale.microSeconds)],
       underTest: true,
     });

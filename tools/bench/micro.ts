@@ -5,7 +5,7 @@
  * (protobuf bytes in, JSON bytes out: all the per-message work between
  * JetStream and the batch body).
  *
- * `deno run -A services/bench/micro.ts [--mb 64] [--seconds 1]`
+ * `deno run -A tools/bench/micro.ts [--mb 64] [--seconds 1]`
  *
  * Prints `{"event":"done","splitter_mb_s":…,"splitter_frames_s":…,
  * "matcher_evals_s":…,"json_lines_s":…,"json_mb_s":…}`.
@@ -13,13 +13,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { decodeMessage, encodeMessage } from "../heka/codec.ts";
-import { FrameSplitter } from "../heka/framing.ts";
-import { JsonLineWriter } from "../heka/json.ts";
-import type { HekaMessage } from "../heka/message.ts";
-import { compileMatcher } from "../heka/matcher/mod.ts";
-import { buildMessages, buildTemplates } from "../log_generator/payloads.ts";
-import { MessageStamper } from "../log_generator/stamp.ts";
+import { decodeMessage, encodeMessage } from "../../services/heka/codec.ts";
+import { FrameSplitter } from "../../services/heka/framing.ts";
+import { JsonLineWriter } from "../../services/heka/json.ts";
+import type { HekaMessage } from "../../services/heka/message.ts";
+import { compileMatcher } from "../../services/heka/matcher/mod.ts";
+import { buildMessages, buildTemplates } from "../../services/log_generator/payloads.ts";
+import { MessageStamper } from "../../services/log_generator/stamp.ts";
 import { MESSAGE_SIZE } from "./frames.ts";
 
 /** The matcher spec measured: a typical alerting filter. */
