@@ -52,6 +52,8 @@ import {
 import { stubFetch } from "./stub_sink.ts";
 import { hostPort } from "../runtime/ready.ts";
 import { LAG_THRESHOLD } from "../metrics/thresholds.ts";
+import { type AckDelivery, readDelivery } from "./ack_subject.ts";
+import { sleep } from "../runtime/async.ts";
 
 /** Messages asked for per pull request. */
 export const PULL_BATCH = 1000;
@@ -115,68 +117,9 @@ export interface SubscriberCounters {
   itemsRefused: Counter;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 function toDeadLetter(m: Deliverable): DeadLetter {
   const index = m instanceof ChunkLine ? m.index : undefined;
   return { data: m.data, subject: m.subject, stream: m.info.stream, seq: m.seq, index };
-}
-
-/** What {@link readDelivery} reads off a message. */
-interface Delivery {
-  /** Times JetStream delivered the message (1 the first time). */
-  count: number;
-  /** Stream sequence. */
-  seq: number;
-}
-
-/** Positions of the dots of an ack subject (scratch of {@link readDelivery}). */
-const DOTS = new Int32Array(12);
-
-/** The decimal number `s[start, end)`, or -1 unless that is all digits. */
-function digitsAt(s: string, start: number, end: number): number {
-  if (start >= end) return -1;
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
-}
-
-/**
- * Reads the delivery count and stream sequence from `m`'s ack subject
- * (`$JS.ACK.<stream>.<consumer>.<count>.<seq>.…`, or the 11+ token form with
- * domain and account hash) as nats' `m.info` does, but without splitting
- * the subject into strings and building an info object per message. Falls
- * back to `m.info` for anything unusual.
- */
-function readDelivery(m: JsMsg, d: Delivery): void {
-  // nats.js's JsMsg implementation exposes the (decoded, cached) reply subject
-  // that `info` parses and `ack()` answers to; its interface does not.
-  const s = (m as { reply?: unknown }).reply;
-  let n = 0;
-  if (typeof s === "string") {
-    for (let at = s.indexOf("."); at >= 0 && n < DOTS.length; at = s.indexOf(".", at + 1)) {
-      DOTS[n++] = at;
-    }
-  }
-  const countToken = n === 8 ? 4 : n >= 10 ? 6 : -1;
-  if (typeof s === "string" && countToken > 0 && s.startsWith("$JS.ACK.")) {
-    const count = digitsAt(s, DOTS[countToken - 1] + 1, DOTS[countToken]);
-    const seq = digitsAt(s, DOTS[countToken] + 1, DOTS[countToken + 1]);
-    if (count >= 0 && seq >= 0) {
-      d.count = count;
-      d.seq = seq;
-      return;
-    }
-  }
-  const info = m.info;
-  d.count = info.deliveryCount;
-  d.seq = info.streamSequence;
 }
 
 /** Pulls, batches, posts and acks; see the module documentation. */
@@ -189,7 +132,7 @@ export class Subscriber {
   readonly #statsAuth: BearerAuth | undefined;
   readonly #format: OutputFormat;
   readonly #encoder: RecordEncoder;
-  readonly #delivery: Delivery = { count: 0, seq: 0 };
+  readonly #delivery: AckDelivery = { count: 0, seq: 0 };
   readonly #poster: BatchPoster;
   readonly #batcher: Batcher<Deliverable>;
   readonly #held = new Set<Held>();
