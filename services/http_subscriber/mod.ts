@@ -19,5 +19,4 @@ export * from "./consumer.ts";
 export * from "./dead_letter.ts";
 export * from "./formats/mod.ts";
 export * from "./poster.ts";
-export * from "./stub_sink.ts";
 export * from "./subscriber.ts";

@@ -8,7 +8,7 @@
 import type { NatsConnection, StreamState } from "nats";
 import { ensureStream } from "../../services/broker/stream.ts";
 import { Logger } from "../../services/log/mod.ts";
-import { Child, repoPath } from "./child.ts";
+import { Child } from "./child.ts";
 import { MESSAGE_SIZE } from "./frames.ts";
 import { type BenchNatsServer, freePort } from "./nats_server.ts";
 import { countFds, ProcSampler } from "./proc_stats.ts";
@@ -300,15 +300,6 @@ async function startReceiver(
     });
   await child.event("ready");
   return { child, port };
-}
-
-/** Whether the subscriber program exists yet. */
-export function subscriberAvailable(): boolean {
-  try {
-    return Deno.statSync(repoPath("services/http_subscriber/main.ts")).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /** The last JSON log line (`LOG_FORMAT=json`) with `msg` in a child's stderr. */
@@ -769,7 +760,6 @@ function subscriberScenario(format: string, packed = true): Scenario {
       : `the subscriber scenario with SUB_FORMAT=${format}`,
     repeatable: true,
     async run(ctx, scope) {
-      if (!subscriberAvailable()) return skipped(name, "subscriber not available");
       await resetStream(ctx);
       const n = ctx.scale.subscriber;
       await publishBaseline(ctx, scope, n, false, packed ? BENCH_CHUNK_MESSAGES : 0);
@@ -831,7 +821,6 @@ function endToEndScenario(name: string, packed: boolean): Scenario {
       } lines/s (or half of tcp-1's rate if more): sustained, latency`
       : "generator -> TCP -> JetStream (one message each) -> subscriber -> sink at half of tcp-1-per-message's rate: latency",
     async run(ctx, scope) {
-      if (!subscriberAvailable()) return skipped(name, "subscriber not available");
       await resetStream(ctx);
       const rcv = await startReceiver(ctx, scope, name, "tcp", {
         env: { TCPRCVR_PACK: String(packed) },
