@@ -38,7 +38,13 @@ Deno.test("3-node cluster, R3 stream: killing the stream leader loses nothing", 
     done = true;
     const h = await httpLoad;
     console.log(`HTTP answers: ${JSON.stringify(h.statuses)}`);
-    const newLeader = (await jsm.streams.info("LAGERMEISTER")).cluster?.leader;
+    // The stream may still be electing its new leader: ask until one answers.
+    let newLeader: string | undefined;
+    for (let t = Date.now(); !newLeader && Date.now() - t < 15_000;) {
+      newLeader = await jsm.streams.info("LAGERMEISTER")
+        .then((i) => i.cluster?.leader, () => undefined);
+      if (!newLeader) await new Promise((r) => setTimeout(r, 250));
+    }
     console.log(`stream leader ${leaderName} killed; new leader ${newLeader}`);
     assert.notEqual(newLeader, leaderName);
     const r = await expectStored(nc, "LAGERMEISTER", [...tcpUuids, ...h.accepted]);
