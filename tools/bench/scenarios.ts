@@ -15,6 +15,7 @@ import { countFds, ProcSampler } from "./proc_stats.ts";
 import { type ScenarioResult, target, type TargetCheck } from "./results.ts";
 import type { SinkStats } from "./sink.ts";
 import { StoredCounter } from "./stored_counter.ts";
+import { sleep } from "../../services/runtime/async.ts";
 
 /** The stream and subject every scenario uses (the products' defaults). */
 export const STREAM = "LAGERMEISTER";
@@ -202,25 +203,9 @@ export async function waitStored(
   watch: Child[] = [],
   stallMs = 20_000,
 ): Promise<StreamState> {
-  let last = -1;
-  let lastChange = Date.now();
-  for (;;) {
-    const s = await streamState(ctx);
-    if (s.messages >= n) return s;
-    if (s.messages !== last) {
-      last = s.messages;
-      lastChange = Date.now();
-    }
-    for (const c of watch) {
-      if (c.exited && c.exited.code !== 0) {
-        throw new Error(`${c.name} exited with ${c.exited.code}: ${c.stderr.slice(-500)}`);
-      }
-    }
-    if (Date.now() - lastChange > stallMs) {
-      throw new Error(`stalled at ${s.messages} of ${n} messages stored`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  let state: StreamState | undefined;
+  await waitCount(async () => (state = await streamState(ctx)).messages, n, watch, stallMs);
+  return state!;
 }
 
 /**
@@ -236,26 +221,41 @@ export async function waitStoredLines(
 ): Promise<{ firstMs: number; lastMs: number }> {
   const counter = await StoredCounter.start(ctx.nc, STREAM);
   try {
-    let last = -1;
-    let lastChange = Date.now();
-    for (;;) {
-      if (counter.messages >= n) return { firstMs: counter.firstMs, lastMs: counter.lastMs };
-      if (counter.messages !== last) {
-        last = counter.messages;
-        lastChange = Date.now();
-      }
-      for (const c of watch) {
-        if (c.exited && c.exited.code !== 0) {
-          throw new Error(`${c.name} exited with ${c.exited.code}: ${c.stderr.slice(-500)}`);
-        }
-      }
-      if (Date.now() - lastChange > stallMs) {
-        throw new Error(`stalled at ${counter.messages} of ${n} messages stored`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await waitCount(() => counter.messages, n, watch, stallMs);
+    return { firstMs: counter.firstMs, lastMs: counter.lastMs };
   } finally {
     counter.stop();
+  }
+}
+
+/**
+ * Polls `read` until it reaches `n`; throws when a watched child exits
+ * non-zero or the count does not move for `stallMs`.
+ */
+async function waitCount(
+  read: () => number | Promise<number>,
+  n: number,
+  watch: Child[],
+  stallMs: number,
+): Promise<void> {
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const count = await read();
+    if (count >= n) return;
+    if (count !== last) {
+      last = count;
+      lastChange = Date.now();
+    }
+    for (const c of watch) {
+      if (c.exited && c.exited.code !== 0) {
+        throw new Error(`${c.name} exited with ${c.exited.code}: ${c.stderr.slice(-500)}`);
+      }
+    }
+    if (Date.now() - lastChange > stallMs) {
+      throw new Error(`stalled at ${count} of ${n} messages stored`);
+    }
+    await sleep(25);
   }
 }
 
