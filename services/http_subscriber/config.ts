@@ -28,7 +28,7 @@ import {
   urlVar,
 } from "../config/mod.ts";
 import { brokerVars, subjectCovered } from "../broker/mod.ts";
-import { LOG_LEVELS } from "../log/mod.ts";
+import { errorMessage, LOG_LEVELS } from "../log/mod.ts";
 import { type JsonEncoderOptions, JsonLineWriter } from "../heka/json.ts";
 import { consumerName, type ConsumerPlan, type StartPolicy } from "./consumer.ts";
 import {
@@ -340,7 +340,7 @@ function formatOptions(cfg: SubscriberConfig, json: JsonEncoderOptions): FormatO
     try {
       lokiLabels = checkLokiLabels(cfg.lokiLabels);
     } catch (err) {
-      throw new ConfigError(`SUB_LOKI_LABELS: ${err instanceof Error ? err.message : err}`);
+      throw new ConfigError(`SUB_LOKI_LABELS: ${errorMessage(err)}`);
     }
   }
   return { name: cfg.format, json, esIndex: cfg.esIndex, lokiLabels };
@@ -457,7 +457,7 @@ export function resolveSettings(
       dynamicFields: writer.dynamicFields === undefined ? undefined : [...writer.dynamicFields],
     };
   } catch (err) {
-    throw new ConfigError(`SUB_FIELDS: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ConfigError(`SUB_FIELDS: ${errorMessage(err)}`);
   }
   const ackWaitMs = cfg.ackWait ?? defaultAckWait(cfg);
   const maxAckPending = cfg.maxAckPending ?? defaultMaxAckPending(cfg);
