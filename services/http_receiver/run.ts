@@ -12,6 +12,7 @@ import { Logger } from "../log/mod.ts";
 import { type HttpReceiverConfig, httpReceiverSpec } from "./config.ts";
 import { createHandler } from "./handler.ts";
 import { hostPort } from "../runtime/ready.ts";
+import { withTimeout } from "../runtime/async.ts";
 
 /**
  * Runs the HTTP receiver with `cfg` until SIGTERM/SIGINT. Throws an
@@ -70,7 +71,7 @@ export async function runHttpReceiver(cfg: HttpReceiverConfig): Promise<void> {
     close: () => {
       tlsWatch?.close();
       auth?.close();
-      return Promise.race([server.shutdown(), new Promise<void>((r) => setTimeout(r, 10_000))]);
+      return withTimeout(server.shutdown(), cfg.shutdownRequestTimeout);
     },
   });
 }

@@ -39,6 +39,8 @@ export interface ReceiverConfig extends StoreConfig {
   packBytes: number;
   packLinger: number;
   packInflightBytes: number;
+  /** `*_SHUTDOWN_TIMEOUT`: how long shutdown waits for unacknowledged publishes. */
+  shutdownTimeout: number;
 }
 
 /** Names of a receiver program. */
@@ -190,7 +192,7 @@ export function serveReceiver(
     parts.sink.flush();
     reporter.stop();
     streamStats.stop();
-    const all = await closeStore(store, 30_000, log);
+    const all = await closeStore(store, cfg.shutdownTimeout, log);
     await stats?.shutdown();
     log.info("stopped", { stored: metrics.storedMessages });
     return all ? 0 : 1;

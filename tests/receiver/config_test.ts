@@ -3,6 +3,9 @@
  * secrets never printed.
  */
 import assert from "node:assert/strict";
+import { parseEnv } from "../../services/config/mod.ts";
+import { httpReceiverSpec } from "../../services/http_receiver/config.ts";
+import { tcpReceiverSpec } from "../../services/tcp_receiver/config.ts";
 import { ServiceProcess } from "../helpers/process.ts";
 
 const programs = [
@@ -24,6 +27,7 @@ for (const p of programs) {
         "SUBJECT",
         "MATCH_SPEC",
         "STREAM",
+        "SHUTDOWN_TIMEOUT",
       ]
     ) {
       assert.match(r.stdout, new RegExp(`^${p.prefix}${name}\\s`, "m"), name);
@@ -66,3 +70,28 @@ for (const p of programs) {
     assert.doesNotMatch(proc.stderr, /hunter2/);
   });
 }
+
+Deno.test("receivers' shutdown waits: defaults of the former constants, values honoured", () => {
+  const tcp = parseEnv(tcpReceiverSpec, { TCPRCVR_CLIENT_ID: "x" });
+  assert.equal(tcp.shutdownTimeout, 30_000);
+  assert.equal(
+    parseEnv(tcpReceiverSpec, { TCPRCVR_CLIENT_ID: "x", TCPRCVR_SHUTDOWN_TIMEOUT: "2s" })
+      .shutdownTimeout,
+    2000,
+  );
+  const http = parseEnv(httpReceiverSpec, { RCVR_CLIENT_ID: "x" });
+  assert.equal(http.shutdownTimeout, 30_000);
+  assert.equal(http.shutdownRequestTimeout, 10_000);
+  const set = parseEnv(httpReceiverSpec, {
+    RCVR_CLIENT_ID: "x",
+    RCVR_SHUTDOWN_TIMEOUT: "1m",
+    RCVR_SHUTDOWN_REQUEST_TIMEOUT: "250ms",
+  });
+  assert.equal(set.shutdownTimeout, 60_000);
+  assert.equal(set.shutdownRequestTimeout, 250);
+});
+
+Deno.test("http_receiver --help shows RCVR_SHUTDOWN_REQUEST_TIMEOUT", async () => {
+  const r = await ServiceProcess.run("services/http_receiver/main.ts", {}, ["--help"]);
+  assert.match(r.stdout, /^RCVR_SHUTDOWN_REQUEST_TIMEOUT\s+Duration\s+10s/m);
+});
