@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { REDACTED, redactUrl } from "../config/mod.ts";
+import { REDACTED, redactUrl, urlSecretReplacements } from "../config/mod.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import type { ItemOutcome, RequestBuilder, ResponseInterpreter } from "./formats/format.ts";
 import { backoff, sleep } from "../runtime/async.ts";
@@ -204,7 +204,7 @@ export class BatchPoster {
     }
     if (o.gzip) this.#headers["content-encoding"] = "gzip";
     this.#redactedUrl = redactUrl(o.url);
-    this.#secrets = secretParts(o.url, this.#redactedUrl);
+    this.#secrets = urlSecretReplacements(o.url);
     for (const value of Object.values(o.headers ?? {})) {
       // the whole value, and its token after a scheme word ("Bearer abc…")
       for (const part of [value, value.replace(/^\S+\s+/, "")]) {
@@ -536,34 +536,4 @@ function errorWithCause(err: unknown): string {
   const msg = errorMessage(err);
   const cause = err instanceof Error ? err.cause : undefined;
   return cause === undefined ? msg : `${msg}: ${errorMessage(cause)}`;
-}
-
-/**
- * The forms a URL's secret may take inside error messages, with their
- * replacements (the whole URL, or its path, by the redacted URL; a bare
- * token by `***`), longest first.
- */
-function secretParts(url: string, redacted: string): [string, string][] {
-  const parts = new Map<string, string>([[url, redacted]]);
-  try {
-    const u = new URL(url);
-    parts.set(u.href, redacted);
-    const tail = u.pathname + u.search;
-    if (tail.length > 1) parts.set(tail, redacted);
-    // A remote may quote just the token: every long path segment after the
-    // first (which redactUrl keeps), query value and credential is one.
-    const segments = u.pathname.split("/").filter((s) => s !== "").slice(1);
-    for (const s of [...segments, ...u.searchParams.values(), u.username, u.password]) {
-      if (s.length < 8) continue;
-      parts.set(s, REDACTED);
-      try {
-        parts.set(decodeURIComponent(s), REDACTED);
-      } catch {
-        // not percent-encoded text
-      }
-    }
-  } catch {
-    // not a URL: the raw text is all there is
-  }
-  return [...parts].sort((a, b) => b[0].length - a[0].length);
 }
