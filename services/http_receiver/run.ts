@@ -26,7 +26,7 @@ export async function runHttpReceiver(cfg: HttpReceiverConfig): Promise<void> {
   };
   const tls = loadTls(id.program, id.prefix, cfg.tlsCert, cfg.tlsKey);
   const auth = loadBearerAuth(id.program, "RCVR_AUTH_TOKENS", cfg.authTokens, {
-    log: new Logger(id.sender, cfg.loggingLevel),
+    log: new Logger(id.program, cfg.loggingLevel),
   });
   const parts = await openReceiver(id, cfg, httpReceiverSpec);
   const { log } = parts;

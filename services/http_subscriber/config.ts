@@ -71,7 +71,7 @@ const broker = brokerVars("SUB_");
  * The subscriber's env vars, in `--help` order: the original README's
  * first, then the ones added for JetStream, batching and delivery.
  */
-export const SUBSCRIBER_SPEC = {
+export const subscriberSpec = {
   clusterId: stringVar("SUB_CLUSTER_ID", {
     default: "test-cluster",
     description:
@@ -235,10 +235,10 @@ export const SUBSCRIBER_SPEC = {
 };
 
 /** The parsed `SUB_*` variables. */
-export type SubscriberConfig = ConfigOf<typeof SUBSCRIBER_SPEC>;
+export type SubscriberConfig = ConfigOf<typeof subscriberSpec>;
 
 /** What `--help` says of the subscriber. */
-export const SUBSCRIBER_INFO: ProgramInfo = {
+export const subscriberInfo: ProgramInfo = {
   name: "http_subscriber",
   task: "subscribe",
   summary:

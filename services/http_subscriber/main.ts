@@ -11,9 +11,9 @@ import { loadBearerAuth } from "../net/startup.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
 import {
   resolveSettings,
-  SUBSCRIBER_INFO,
-  SUBSCRIBER_SPEC,
+  subscriberInfo,
   type SubscriberSettings,
+  subscriberSpec,
 } from "./config.ts";
 import { Subscriber } from "./subscriber.ts";
 import { runMain } from "../runtime/exit.ts";
@@ -21,18 +21,18 @@ import { runMain } from "../runtime/exit.ts";
 if (import.meta.main) {
   await runMain(async () => {
     const env = Deno.env.toObject();
-    const cfg = loadConfig(SUBSCRIBER_INFO, SUBSCRIBER_SPEC, Deno.args, env);
+    const cfg = loadConfig(subscriberInfo, subscriberSpec, Deno.args, env);
     let settings: SubscriberSettings;
     try {
       settings = resolveSettings(cfg);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      console.error(`${SUBSCRIBER_INFO.name}: ${err.message}`);
+      console.error(`${subscriberInfo.name}: ${err.message}`);
       Deno.exit(2);
     }
-    const log = new Logger("http_subscriber", cfg.loggingLevel);
+    const log = new Logger(subscriberInfo.name, cfg.loggingLevel);
     log.info("effective config", {
-      ...describeConfig(SUBSCRIBER_SPEC, env),
+      ...describeConfig(subscriberSpec, env),
       consumer: settings.consumer.name ?? "(ephemeral)",
       connection_name: settings.connectionName,
       dead_letter_subject: settings.deadLetterSubject,
@@ -42,7 +42,7 @@ if (import.meta.main) {
     if (cfg.clusterId !== "test-cluster") {
       log.info("SUB_CLUSTER_ID is ignored: JetStream has no cluster id");
     }
-    const statsAuth = loadBearerAuth(SUBSCRIBER_INFO.name, "SUB_STATS_TOKEN", cfg.statsToken, {
+    const statsAuth = loadBearerAuth(subscriberInfo.name, "SUB_STATS_TOKEN", cfg.statsToken, {
       log,
     });
     const sub = new Subscriber(settings, log, { statsAuth });

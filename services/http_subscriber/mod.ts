@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * const settings = resolveSettings(parseEnv(SUBSCRIBER_SPEC, Deno.env.toObject()));
+ * const settings = resolveSettings(parseEnv(subscriberSpec, Deno.env.toObject()));
  * const sub = await runSubscriber(settings, new Logger("http_subscriber"));
  * // … later
  * await sub.stop();

@@ -17,7 +17,7 @@ import { TCP_RECEIVER_PORT } from "../config/ports.ts";
 import { exitOn } from "../runtime/exit.ts";
 
 const cfg = exitOn(() => loadConfig(generatorInfo, generatorSpec));
-const log = new Logger("log-generator", cfg.loggingLevel);
+const log = new Logger(generatorInfo.name, cfg.loggingLevel);
 log.info("starting", describeConfig(generatorSpec, Deno.env.toObject()));
 
 const target = new URL(cfg.target);

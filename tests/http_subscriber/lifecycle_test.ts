@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import { type MetricEvent, metricEventSchema } from "../../services/metrics/mod.ts";
 import { parseEnv } from "../../services/config/mod.ts";
-import { resolveSettings, SUBSCRIBER_SPEC } from "../../services/http_subscriber/config.ts";
+import { resolveSettings, subscriberSpec } from "../../services/http_subscriber/config.ts";
 import { runSubscriber } from "../../services/http_subscriber/subscriber.ts";
 import { Logger } from "../../services/log/mod.ts";
 import { freePort, NatsServer } from "../helpers/nats_server.ts";
@@ -239,7 +239,7 @@ Deno.test("runSubscriber runs in-process and stops cleanly", async () => {
     const sink = Sink.start();
     const lines: string[] = [];
     const log = new Logger("http_subscriber", "info", {}, (l) => lines.push(l));
-    const settings = resolveSettings(parseEnv(SUBSCRIBER_SPEC, {
+    const settings = resolveSettings(parseEnv(subscriberSpec, {
       SUB_NATS_URL: server.url,
       SUB_REMOTE_URL: sink.url("/in"),
       SUB_BATCH_TIMEOUT: "50ms",
