@@ -6,7 +6,7 @@
  * The stages: consumer_lifecycle.ts (open, recover, watchdog over
  * consumer.ts) → intake.ts (delivery → records → batcher.ts) → poster.ts →
  * settlement.ts (acks, keep-alive, dead_letter.ts); subscriber_metrics.ts
- * counts; subscriber.ts wires them.
+ * counts; subscriber.ts wires them; run.ts is the program.
  *
  * @example
  * ```ts
@@ -26,6 +26,7 @@ export * from "./dead_letter.ts";
 export * from "./formats/mod.ts";
 export * from "./intake.ts";
 export * from "./poster.ts";
+export * from "./run.ts";
 export * from "./settlement.ts";
 export * from "./subscriber.ts";
 export * from "./subscriber_metrics.ts";
