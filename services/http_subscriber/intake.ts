@@ -116,6 +116,11 @@ export class Intake {
     this.#batcher.addBytes(m, line);
   }
 
+  /** Gives back a posted batch's body for a later batch (see {@link Batcher.recycle}). */
+  recycle(body: Uint8Array): void {
+    this.#batcher.recycle(body);
+  }
+
   /** From now on hands every delivery back (nak): the subscriber is stopping. */
   refuse(): void {
     this.#refusing = true;

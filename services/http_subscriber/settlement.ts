@@ -40,6 +40,8 @@ export interface SettlementOptions {
   ackWaitMs: number;
   counters: Pick<SubscriberCounters, "delivered" | "batches" | "deadLettered" | "itemsRefused">;
   log: Logger;
+  /** Takes back a batch's body once its post is over (the intake reuses the buffer). */
+  recycle?: (body: Uint8Array) => void;
 }
 
 /** Messages handed to the poster or the dead-letter publisher, not yet acked. */
@@ -123,7 +125,11 @@ export class Settlement {
       }
       : undefined;
     this.#poster.submit(body, `${held.id} (${b.items.length} messages)`, items)
-      .then((outcome) => this.#settle(held, outcome))
+      .then((outcome) => {
+        // An aborted post may still be in fetch's hands: only a finished one gives its body back.
+        if (outcome.kind !== "aborted") this.#o.recycle?.(body);
+        return this.#settle(held, outcome);
+      })
       .catch((err) => {
         this.#log.error("settling a batch failed", { batch: held.id, error: errorMessage(err) });
         this.#release(held);

@@ -95,6 +95,7 @@ export class Subscriber {
       ackWaitMs: settings.consumer.ackWaitMs,
       counters,
       log,
+      recycle: (body) => this.#intake.recycle(body),
     });
     this.#settlement = settlement;
     const intake = new Intake({
