@@ -40,7 +40,7 @@ Deno.test("3-node cluster, R3 stream: killing the stream leader loses nothing", 
     console.log(`HTTP answers: ${JSON.stringify(h.statuses)}`);
     // The stream may still be electing its new leader: ask until one answers.
     let newLeader: string | undefined;
-    for (let t = Date.now(); !newLeader && Date.now() - t < 15_000;) {
+    for (const t = Date.now(); !newLeader && Date.now() - t < 15_000;) {
       newLeader = await jsm.streams.info("LAGERMEISTER")
         .then((i) => i.cluster?.leader, () => undefined);
       if (!newLeader) await new Promise((r) => setTimeout(r, 250));

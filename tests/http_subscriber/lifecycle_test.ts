@@ -9,7 +9,7 @@ import { connect, type NatsConnection } from "nats";
 import { type MetricEvent, metricEventSchema } from "../../services/metrics/mod.ts";
 import { parseEnv } from "../../services/config/mod.ts";
 import { resolveSettings, subscriberSpec } from "../../services/http_subscriber/config.ts";
-import { runSubscriber } from "../../services/http_subscriber/subscriber.ts";
+import { startSubscriber } from "../../services/http_subscriber/subscriber.ts";
 import { Logger } from "../../services/log/mod.ts";
 import { freePort, NatsServer } from "../helpers/nats_server.ts";
 import {
@@ -234,7 +234,7 @@ Deno.test("what outlasts SUB_SHUTDOWN_TIMEOUT stays unacked and is redelivered t
   });
 });
 
-Deno.test("runSubscriber runs in-process and stops cleanly", async () => {
+Deno.test("startSubscriber runs in-process and stops cleanly", async () => {
   await withBroker(async (server, nc) => {
     const sink = Sink.start();
     const lines: string[] = [];
@@ -246,7 +246,7 @@ Deno.test("runSubscriber runs in-process and stops cleanly", async () => {
       SUB_STATS_ADDRESS: "off",
       SUB_GZIP: "true",
     }));
-    const sub = await runSubscriber(settings, log);
+    const sub = await startSubscriber(settings, log);
     try {
       assert.ok(sub.consumerName);
       const msgs = hekaMessages(120, "inproc");
