@@ -59,36 +59,13 @@ export {
   headerValue,
   UNDECODABLE,
 } from "./dead_letter.ts";
+// The formats' own face is formats/mod.ts; here what choosing one takes.
 export {
-  appendNanos,
-  ByteSink,
-  checkIndexPattern,
-  checkLokiLabels,
-  ConcatenatingBuilder,
   createFormat,
-  DEFAULT_ES_INDEX,
-  DEFAULT_LOKI_LABELS,
-  EsBulkEncoder,
-  esBulkFormat,
-  EsBulkResponseInterpreter,
   FORMAT_NAMES,
-  formatIndex,
   type FormatName,
   type FormatOptions,
-  type ItemOutcome,
-  LOKI_LABEL_FIELDS,
-  LokiEncoder,
-  lokiFormat,
-  LokiRequestBuilder,
-  ndjsonFormat,
   type OutputFormat,
-  type RecordEncoder,
-  recordRanges,
-  type RequestBuilder,
-  type ResponseInterpreter,
-  selectRecords,
-  SplunkHecEncoder,
-  splunkHecFormat,
 } from "./formats/mod.ts";
 export { Intake, type IntakeHooks, type IntakeOptions } from "./intake.ts";
 export {
