@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { makeMessage, readStream, streamMessages } from "../helpers/messages.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
-import { waitForPort } from "../helpers/process.ts";
+import { freePort, NatsServer, waitForPort } from "../../testing/mod.ts";
 import { concat } from "../helpers/receivers.ts";
 
 /** A started command with its stderr collected. */

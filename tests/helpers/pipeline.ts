@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { freePort } from "./nats_server.ts";
-import { ServiceProcess, waitForPort } from "./process.ts";
+import { freePort, ProgramProcess, waitForPort } from "../../testing/mod.ts";
 
 /** A running `start` and where its parts listen. */
 export interface RunningPipeline {
-  proc: ServiceProcess;
+  proc: ProgramProcess;
   dataDir: string;
   ports: { nats: number; tcp: number; http: number; proxy: number; sink: number };
 }
@@ -24,7 +23,7 @@ export async function startPipeline(env: Record<string, string> = {}): Promise<R
     proxy: freePort(),
     sink: freePort(),
   };
-  const proc = ServiceProcess.start("services/start/main.ts", {
+  const proc = ProgramProcess.start("services/start/main.ts", {
     START_DATA_DIR: dataDir,
     START_NATS_PORT: String(ports.nats),
     START_SINK_ADDRESS: `127.0.0.1:${ports.sink}`,

@@ -41,7 +41,7 @@ export async function waitUntil(
   return cond();
 }
 
-export { Sink, type SinkBehavior, type SinkRequest } from "../helpers/sink.ts";
+export { Sink, type SinkBehavior, type SinkRequest } from "../../testing/sink.ts";
 
 /** The subscriber as a child process (`deno run --allow-all services/http_subscriber/main.ts`). */
 export class SubscriberProcess {

@@ -11,8 +11,7 @@ import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newMessage } from "../../services/heka/message.ts";
 import { DeadLetterHeaders } from "../../services/http_subscriber/dead_letter.ts";
 import { type MetricEvent, metricEventSchema } from "../../services/metrics/event.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
-import { EsBulkSink, LokiSink, SplunkHecSink } from "../helpers/store_sinks.ts";
+import { EsBulkSink, freePort, LokiSink, NatsServer, SplunkHecSink } from "../../testing/mod.ts";
 import {
   makeStream,
   publishAll,

@@ -3,7 +3,7 @@
  * secrets never printed.
  */
 import assert from "node:assert/strict";
-import { ServiceProcess } from "../helpers/process.ts";
+import { ProgramProcess } from "../../testing/mod.ts";
 
 const programs = [
   { script: "services/tcp_receiver/main.ts", prefix: "TCPRCVR_", port: ":35000" },
@@ -12,7 +12,7 @@ const programs = [
 
 for (const p of programs) {
   Deno.test(`${p.script} --help prints the env table`, async () => {
-    const r = await ServiceProcess.run(p.script, {}, ["--help"]);
+    const r = await ProgramProcess.run(p.script, {}, ["--help"]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /KEY\s+TYPE\s+DEFAULT\s+REQUIRED\s+DESCRIPTION/);
     for (
@@ -33,10 +33,10 @@ for (const p of programs) {
   });
 
   Deno.test(`${p.script} exits non-zero with one clear line on bad config`, async () => {
-    const missing = await ServiceProcess.run(p.script, {});
+    const missing = await ProgramProcess.run(p.script, {});
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, new RegExp(`${p.prefix}CLIENT_ID is required`));
-    const bad = await ServiceProcess.run(p.script, {
+    const bad = await ProgramProcess.run(p.script, {
       [`${p.prefix}CLIENT_ID`]: "x",
       [`${p.prefix}MAX_MESSAGE_SIZE`]: "ten",
     });
@@ -46,7 +46,7 @@ for (const p of programs) {
       bad.stderr,
       new RegExp(`${p.prefix}MAX_MESSAGE_SIZE must be an integer.*got "ten"`),
     );
-    const spec = await ServiceProcess.run(p.script, {
+    const spec = await ProgramProcess.run(p.script, {
       [`${p.prefix}CLIENT_ID`]: "x",
       [`${p.prefix}MATCH_SPEC`]: "Type == ",
     });
@@ -55,7 +55,7 @@ for (const p of programs) {
   });
 
   Deno.test(`${p.script} never prints NATS passwords`, async () => {
-    const proc = ServiceProcess.start(p.script, {
+    const proc = ProgramProcess.start(p.script, {
       [`${p.prefix}CLIENT_ID`]: "x",
       [`${p.prefix}NATS_URL`]: "nats://alice:hunter2@127.0.0.1:1",
       [`${p.prefix}BIND_ADDRESS`]: "127.0.0.1:0",

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { parseEnv } from "../../services/config/mod.ts";
 import { Logger } from "../../services/log/mod.ts";
 import { proxySpec, runStatsProxy } from "../../services/stats_proxy/mod.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { freePort, NatsServer } from "../../testing/mod.ts";
 import {
   hasOpenssl,
   makeCertificates,

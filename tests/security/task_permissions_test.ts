@@ -6,8 +6,7 @@
  * need; without it the program stops at once saying so.
  */
 import assert from "node:assert/strict";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
-import { repoPath } from "../helpers/process.ts";
+import { freePort, NatsServer, repoPath } from "../../testing/mod.ts";
 import { startCommand } from "../compile/pipeline.ts";
 import { operatorSetup } from "./nats_jwt.ts";
 import { baseEnv, NATS_PROGRAMS, prefixed } from "./programs.ts";

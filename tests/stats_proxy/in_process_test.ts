@@ -5,7 +5,7 @@ import { connect } from "nats";
 import { parseEnv } from "../../services/config/mod.ts";
 import { Logger } from "../../services/log/mod.ts";
 import { proxySpec, runStatsProxy, StatsProxy } from "../../services/stats_proxy/mod.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { freePort, NatsServer } from "../../testing/mod.ts";
 import { metricEvent, RecordingClient } from "./ws_client.ts";
 
 const log = new Logger("stats_proxy", "warn");

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { freePort } from "../helpers/nats_server.ts";
+import { freePort } from "../../testing/mod.ts";
 
 const MAIN = new URL("../../services/stats_proxy/main.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
