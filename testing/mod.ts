@@ -8,6 +8,7 @@
  *   readiness line.
  * - {@link Sink} and the log-store stand-ins ({@link EsBulkSink},
  *   {@link LokiSink}, {@link SplunkHecSink}).
+ * - {@link ensureDashboardBundle}: the dashboard bundle tests serve.
  *
  * @example
  * ```ts
@@ -21,6 +22,7 @@
  *
  * @module
  */
+export * from "./dashboard_bundle.ts";
 export * from "./free_port.ts";
 export * from "./nats_server.ts";
 export * from "./program_process.ts";

@@ -36,8 +36,8 @@ export interface RunningStatsProxy {
 }
 
 /**
- * Builds the dashboard when needed, then starts the proxy from its parsed
- * config. Listens at once; connects to NATS in the background.
+ * Starts the proxy from its parsed config, serving the bundled dashboard
+ * (`deno task bundle`). Listens at once; connects to NATS in the background.
  */
 export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<RunningStatsProxy> {
   if ((cfg.tlsCert === "") !== (cfg.tlsKey === "")) {
@@ -46,7 +46,7 @@ export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<Runn
   const tlsFiles = cfg.tlsCert ? { certFile: cfg.tlsCert, keyFile: cfg.tlsKey } : undefined;
   const tls = tlsFiles ? readTlsFiles(tlsFiles) : undefined;
   const auth = cfg.token ? new BearerAuth(cfg.token, { log }).reloadOnSignal() : undefined;
-  const assets = await loadDashboard({ log });
+  const assets = await loadDashboard(log);
   const proxy = await StatsProxy.start({
     hostname: cfg.bindAddress,
     port: cfg.httpPort,

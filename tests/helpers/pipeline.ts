@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { freePort, ProgramProcess, waitForPort } from "../../testing/mod.ts";
+import { ensureDashboardBundle, freePort, ProgramProcess, waitForPort } from "../../testing/mod.ts";
 
 /** A running `start` and where its parts listen. */
 export interface RunningPipeline {
@@ -13,8 +13,12 @@ export interface RunningPipeline {
   ports: { nats: number; tcp: number; http: number; proxy: number; sink: number };
 }
 
-/** Starts `services/start/main.ts` and waits until the receivers and the proxy listen. */
+/**
+ * Starts `services/start/main.ts` (after the dashboard bundle step `deno
+ * task start` runs first) and waits until the receivers and the proxy listen.
+ */
 export async function startPipeline(env: Record<string, string> = {}): Promise<RunningPipeline> {
+  await ensureDashboardBundle();
   const dataDir = await Deno.makeTempDir({ prefix: "lm-start-" });
   const ports = {
     nats: freePort(),

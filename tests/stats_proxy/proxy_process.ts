@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { freePort } from "../../testing/mod.ts";
+import { ensureDashboardBundle, freePort } from "../../testing/mod.ts";
 
 const MAIN = new URL("../../services/stats_proxy/main.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -32,8 +32,9 @@ export class ProxyProcess {
     this.port = o.port ?? freePort();
   }
 
-  /** Starts the proxy and waits until it answers `/health`. */
+  /** Bundles the dashboard when stale, starts the proxy and waits until it answers `/health`. */
   static async start(o: ProxyProcessOptions): Promise<ProxyProcess> {
+    await ensureDashboardBundle();
     const p = new ProxyProcess(o);
     await p.#spawn();
     return p;
