@@ -1,5 +1,5 @@
 // The stats proxy embedded in another program (as `deno task start` may
-// run it): runStatsProxy / StatsProxy.start, listening before NATS is up.
+// run it): startStatsProxy / StatsProxy.start, listening before NATS is up.
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { parseEnv } from "../../services/config/mod.ts";
@@ -7,7 +7,7 @@ import { Logger } from "../../services/log/mod.ts";
 import {
   loadDashboard,
   proxySpec,
-  runStatsProxy,
+  startStatsProxy,
   StatsProxy,
 } from "../../services/stats_proxy/mod.ts";
 import { ensureDashboardBundle, freePort, NatsServer } from "../../testing/mod.ts";
@@ -73,10 +73,10 @@ Deno.test({
   },
 });
 
-Deno.test("runStatsProxy starts from a parsed config and serves the dashboard", async () => {
+Deno.test("startStatsProxy starts from a parsed config and serves the dashboard", async () => {
   await ensureDashboardBundle();
   const server = await NatsServer.start();
-  const running = await runStatsProxy(
+  const running = await startStatsProxy(
     parseEnv(proxySpec, {
       PROXY_HTTP_PORT: "0",
       PROXY_BIND_ADDRESS: "127.0.0.1",
