@@ -30,16 +30,22 @@ export interface ProgramOptions {
   fdLimit?: number;
   /** Keep only about the last this many characters of stdout and stderr (default: all). */
   keepOutput?: number;
+  /** Also copy the program's output to this process's stderr (for debugging a test). */
+  echo?: boolean;
+  /** Start from an empty environment: only `env` (and NO_COLOR) is passed. */
+  clearEnv?: boolean;
 }
 
 /** A running program. */
 export class ProgramProcess {
   readonly name: string;
   readonly #child: Deno.ChildProcess;
-  readonly #status: Promise<Deno.CommandStatus>;
+  /** Resolves with the exit status when the program exits (its output may still be in the pipe). */
+  readonly status: Promise<Deno.CommandStatus>;
   readonly #pumps: Promise<void>[];
   readonly #events: ProgramEvent[] = [];
   readonly #keep: number;
+  readonly #echo: boolean;
   #stdout = "";
   #stderr = "";
   /** Resolves (and is replaced) whenever output arrives or the program exits. */
@@ -48,12 +54,13 @@ export class ProgramProcess {
   /** The exit status, once the program has exited. */
   exited: Deno.CommandStatus | undefined;
 
-  private constructor(name: string, child: Deno.ChildProcess, keep: number) {
+  private constructor(name: string, child: Deno.ChildProcess, keep: number, echo: boolean) {
     this.name = name;
     this.#child = child;
     this.#keep = keep;
+    this.#echo = echo;
     this.#rearm();
-    this.#status = child.status.then((s) => {
+    this.status = child.status.then((s) => {
       this.exited = s;
       this.#notify();
       return s;
@@ -106,13 +113,14 @@ export class ProgramProcess {
     const child = new Deno.Command(command, {
       args: rest,
       env: { NO_COLOR: "1", ...env },
+      clearEnv: o.clearEnv,
       cwd: repoPath("."),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
     const name = o.name ?? argv[0].slice(argv[0].lastIndexOf("/") + 1);
-    return new ProgramProcess(name, child, o.keepOutput ?? Infinity);
+    return new ProgramProcess(name, child, o.keepOutput ?? Infinity, o.echo ?? false);
   }
 
   /** Runs a program to completion and returns its exit code and output. */
@@ -170,6 +178,7 @@ export class ProgramProcess {
     let partial = "";
     try {
       for await (const chunk of stream) {
+        if (this.#echo) await Deno.stderr.write(chunk);
         const text = d.decode(chunk, { stream: true });
         if (isStdout) {
           this.#stdout = this.#trim(this.#stdout + text);
@@ -246,22 +255,32 @@ export class ProgramProcess {
     return await this.event("ready", ms) as unknown as ReadyLine;
   }
 
+  /** Sends `signal` without waiting (ignored when the program is gone). */
+  signal(signal: Deno.Signal): void {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Waits for the exit and the end of its output. */
+  async exit(): Promise<Deno.CommandStatus> {
+    const status = await this.status;
+    await Promise.all(this.#pumps);
+    return status;
+  }
+
   /**
    * Sends `signal` (SIGTERM by default) and waits for the exit; after `ms`
    * it kills the program and throws.
    */
   async stop(signal: Deno.Signal = "SIGTERM", ms = 40_000): Promise<Deno.CommandStatus> {
-    if (!this.exited) {
-      try {
-        this.#child.kill(signal);
-      } catch {
-        // already gone
-      }
-    }
-    const status = await withTimeout(this.#status, ms);
+    if (!this.exited) this.signal(signal);
+    const status = await withTimeout(this.status, ms);
     if (!status) {
-      this.#kill();
-      await this.#status;
+      this.signal("SIGKILL");
+      await this.status;
       throw new Error(
         `${this.name} did not exit within ${ms} ms of ${signal}; stderr:\n${
           this.#stderr.slice(-4000)
@@ -279,21 +298,8 @@ export class ProgramProcess {
 
   /** Waits for the program to exit on its own (up to `ms`, then SIGKILL). */
   async wait(ms = 120_000): Promise<Deno.CommandStatus> {
-    const status = await withTimeout(this.#status, ms);
-    if (!status) {
-      this.#kill();
-      await this.#status;
-    }
-    await Promise.all(this.#pumps);
-    return this.exited!;
-  }
-
-  #kill(): void {
-    try {
-      this.#child.kill("SIGKILL");
-    } catch {
-      // gone
-    }
+    if (!await withTimeout(this.status, ms)) this.signal("SIGKILL");
+    return await this.exit();
   }
 }
 
