@@ -1,7 +1,7 @@
 /**
  * The subscriber process end to end (real nats-server, real HTTP) against
  * stand-ins of Elasticsearch `_bulk`, Loki push and Splunk HEC that check
- * each body as the real store does (tests/helpers/store_sinks.ts): ES
+ * each body as the real store does (testing/store_sinks.ts): ES
  * per-item results (retried alone, dead-lettered, acked after settlement),
  * Loki stream grouping and time order, Splunk framing and auth.
  */
