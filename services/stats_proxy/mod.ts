@@ -1,11 +1,11 @@
 /**
  * The stats proxy: MetricEvents from NATS to browsers over WebSocket, and
- * the dashboard. Run it with `deno task stats-proxy`, or in-process with
- * {@link runStatsProxy}.
+ * the dashboard. Run it with `deno task stats-proxy` ({@link runStatsProxy}),
+ * or in-process with {@link startStatsProxy}.
  *
  * @example
  * ```ts
- * const running = await runStatsProxy(parseEnv(proxySpec, Deno.env.toObject()), log);
+ * const running = await startStatsProxy(parseEnv(proxySpec, Deno.env.toObject()), log);
  * console.log(running.proxy.url);
  * await running.stop();
  * ```
@@ -14,12 +14,9 @@
  */
 export {
   type Asset,
-  buildDashboard,
-  type BuildOutcome,
-  bundleIsFresh,
   DASHBOARD_DIR,
+  DASHBOARD_OUTPUTS,
   type DashboardAssets,
-  type DashboardBuildOptions,
   loadDashboard,
   readDashboard,
 } from "./assets.ts";
@@ -35,4 +32,4 @@ export {
   WS_PROTOCOL,
   WS_TOKEN_PREFIX,
 } from "./server.ts";
-export { type RunningStatsProxy, runStatsProxy } from "./run.ts";
+export { type RunningStatsProxy, runStatsProxy, startStatsProxy } from "./run.ts";

@@ -1,19 +1,24 @@
 /**
- * The stats proxy as a function, {@link runStatsProxy}, which `main.ts`
- * and in-process users call with a parsed config.
+ * The stats proxy as a function: {@link startStatsProxy} (the in-process
+ * proxy) and {@link runStatsProxy}, the program `main.ts` runs with its
+ * config.
  *
  * @module
  */
 import { brokerOptions } from "../broker/mod.ts";
-import type { Logger } from "../log/mod.ts";
-import { loadDashboard } from "./assets.ts";
-import type { ProxyConfig } from "./config.ts";
-import { StatsProxy } from "./server.ts";
-import { hostPort } from "../runtime/ready.ts";
+import { describeConfig } from "../config/mod.ts";
+import { Logger } from "../log/mod.ts";
+import { errorMessage } from "../runtime/async.ts";
+import { ExitError } from "../runtime/exit.ts";
+import { announceReady, hostPort } from "../runtime/ready.ts";
+import { onShutdown } from "../runtime/shutdown.ts";
 import { BearerAuth } from "../net/bearer_auth.ts";
 import { readTlsFiles, watchTlsFiles } from "../net/tls_files.ts";
+import { loadDashboard } from "./assets.ts";
+import { type ProxyConfig, proxySpec } from "./config.ts";
+import { StatsProxy } from "./server.ts";
 
-/** A stats proxy started by {@link runStatsProxy}. */
+/** A stats proxy started by {@link startStatsProxy}. */
 export interface RunningStatsProxy {
   proxy: StatsProxy;
   /** Stops the proxy (clients closed, NATS closed, server shut down). */
@@ -21,17 +26,18 @@ export interface RunningStatsProxy {
 }
 
 /**
- * Builds the dashboard when needed, then starts the proxy from its parsed
- * config. Listens at once; connects to NATS in the background.
+ * Starts the proxy in-process from its parsed config, serving the bundled
+ * dashboard (`deno task bundle`). Listens at once; connects to NATS in the
+ * background.
  */
-export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<RunningStatsProxy> {
+export async function startStatsProxy(cfg: ProxyConfig, log: Logger): Promise<RunningStatsProxy> {
   if ((cfg.tlsCert === "") !== (cfg.tlsKey === "")) {
     throw new Error("PROXY_TLS_CERT and PROXY_TLS_KEY must be set together (PEM files)");
   }
   const tlsFiles = cfg.tlsCert ? { certFile: cfg.tlsCert, keyFile: cfg.tlsKey } : undefined;
   const tls = tlsFiles ? readTlsFiles(tlsFiles) : undefined;
   const auth = cfg.token ? new BearerAuth(cfg.token, { log }).reloadOnSignal() : undefined;
-  const assets = await loadDashboard({ log });
+  const assets = await loadDashboard(log);
   const proxy = await StatsProxy.start({
     hostname: cfg.bindAddress,
     port: cfg.httpPort,
@@ -62,4 +68,28 @@ export async function runStatsProxy(cfg: ProxyConfig, log: Logger): Promise<Runn
       return proxy.stop();
     },
   };
+}
+
+/**
+ * Runs the stats proxy with `cfg` until SIGTERM/SIGINT, printing the
+ * readiness line once it listens. Throws an {@link ExitError} when it
+ * cannot start (the port is taken, a bad TLS file).
+ */
+export async function runStatsProxy(cfg: ProxyConfig): Promise<void> {
+  const log = new Logger("stats_proxy", cfg.loggingLevel);
+  log.info("starting", describeConfig(proxySpec, Deno.env.toObject()));
+  let running: RunningStatsProxy;
+  try {
+    running = await startStatsProxy(cfg, log);
+  } catch (err) {
+    const msg = err instanceof Deno.errors.AddrInUse
+      ? `port ${cfg.httpPort} on ${cfg.bindAddress} is in use (set PROXY_HTTP_PORT)`
+      : errorMessage(err);
+    throw new ExitError(`stats_proxy: ${msg}`, 1);
+  }
+  onShutdown(log, running.stop);
+  announceReady("stats_proxy", {
+    listen: hostPort(running.proxy.addr),
+    dashboard: `${running.proxy.url}/`,
+  });
 }

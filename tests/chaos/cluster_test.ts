@@ -5,9 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "nats";
-import { startCluster } from "../helpers/nats_server.ts";
+import { Sink, startCluster } from "../../testing/mod.ts";
 import { startHttpReceiver, startTcpReceiver } from "../helpers/receivers.ts";
-import { Sink } from "../helpers/sink.ts";
 import { expectDelivered, expectStored, httpClients, startSubscriber, tcpStream } from "./load.ts";
 
 Deno.test("3-node cluster, R3 stream: killing the stream leader loses nothing", async () => {

@@ -10,7 +10,7 @@ import {
   type SubscriberSettings,
   subscriberSpec,
 } from "../../services/http_subscriber/config.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { SubscriberProcess } from "./helpers.ts";
 
 function settings(env: Record<string, string>): SubscriberSettings {

@@ -11,7 +11,7 @@ import { parseEnv } from "../../services/config/mod.ts";
 import { resolveSettings, subscriberSpec } from "../../services/http_subscriber/config.ts";
 import { startSubscriber } from "../../services/http_subscriber/subscriber.ts";
 import { Logger } from "../../services/log/mod.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { freePort, NatsServer } from "../../testing/mod.ts";
 import {
   hekaMessage,
   hekaMessages,

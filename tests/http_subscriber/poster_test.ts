@@ -8,7 +8,7 @@ import {
 } from "../../services/http_subscriber/poster.ts";
 import { stubFetch } from "../../services/http_subscriber/stub_sink.ts";
 import { Logger } from "../../services/log/mod.ts";
-import { freePort } from "../helpers/nats_server.ts";
+import { freePort } from "../../testing/mod.ts";
 import { Sink, sleep } from "./helpers.ts";
 
 const enc = new TextEncoder();

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { parseEnv } from "../../services/config/mod.ts";
 import { httpReceiverSpec } from "../../services/http_receiver/config.ts";
 import { tcpReceiverSpec } from "../../services/tcp_receiver/config.ts";
-import { ServiceProcess } from "../helpers/process.ts";
+import { ProgramProcess } from "../../testing/mod.ts";
 
 const programs = [
   { script: "services/tcp_receiver/main.ts", prefix: "TCPRCVR_", port: ":35000" },
@@ -15,7 +15,7 @@ const programs = [
 
 for (const p of programs) {
   Deno.test(`${p.script} --help prints the env table`, async () => {
-    const r = await ServiceProcess.run(p.script, {}, ["--help"]);
+    const r = await ProgramProcess.run(p.script, {}, ["--help"]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /KEY\s+TYPE\s+DEFAULT\s+REQUIRED\s+DESCRIPTION/);
     for (
@@ -37,10 +37,10 @@ for (const p of programs) {
   });
 
   Deno.test(`${p.script} exits non-zero with one clear line on bad config`, async () => {
-    const missing = await ServiceProcess.run(p.script, {});
+    const missing = await ProgramProcess.run(p.script, {});
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, new RegExp(`${p.prefix}CLIENT_ID is required`));
-    const bad = await ServiceProcess.run(p.script, {
+    const bad = await ProgramProcess.run(p.script, {
       [`${p.prefix}CLIENT_ID`]: "x",
       [`${p.prefix}MAX_MESSAGE_SIZE`]: "ten",
     });
@@ -50,7 +50,7 @@ for (const p of programs) {
       bad.stderr,
       new RegExp(`${p.prefix}MAX_MESSAGE_SIZE must be an integer.*got "ten"`),
     );
-    const spec = await ServiceProcess.run(p.script, {
+    const spec = await ProgramProcess.run(p.script, {
       [`${p.prefix}CLIENT_ID`]: "x",
       [`${p.prefix}MATCH_SPEC`]: "Type == ",
     });
@@ -59,7 +59,7 @@ for (const p of programs) {
   });
 
   Deno.test(`${p.script} never prints NATS passwords`, async () => {
-    const proc = ServiceProcess.start(p.script, {
+    const proc = ProgramProcess.start(p.script, {
       [`${p.prefix}CLIENT_ID`]: "x",
       [`${p.prefix}NATS_URL`]: "nats://alice:hunter2@127.0.0.1:1",
       [`${p.prefix}BIND_ADDRESS`]: "127.0.0.1:0",
@@ -92,6 +92,6 @@ Deno.test("receivers' shutdown waits: defaults of the former constants, values h
 });
 
 Deno.test("http_receiver --help shows RCVR_SHUTDOWN_REQUEST_TIMEOUT", async () => {
-  const r = await ServiceProcess.run("services/http_receiver/main.ts", {}, ["--help"]);
+  const r = await ProgramProcess.run("services/http_receiver/main.ts", {}, ["--help"]);
   assert.match(r.stdout, /^RCVR_SHUTDOWN_REQUEST_TIMEOUT\s+Duration\s+10s/m);
 });

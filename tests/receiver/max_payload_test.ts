@@ -13,7 +13,7 @@ import { encodeMessage } from "../../services/heka/codec.ts";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { formatUuid, newMessage } from "../../services/heka/message.ts";
 import { publishHeaderBytes } from "../../services/broker/publisher.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { streamMessages } from "../helpers/messages.ts";
 import {
   concat,

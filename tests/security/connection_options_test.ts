@@ -11,7 +11,7 @@ import {
   probeServerInfo,
   splitCredentials,
 } from "../../services/broker/connection.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 
 const base: BrokerOptions = { servers: ["nats://127.0.0.1:4222"], name: "t" };
 

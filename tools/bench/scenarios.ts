@@ -8,9 +8,10 @@
 import type { NatsConnection, StreamState } from "nats";
 import { ensureStream } from "../../services/broker/stream.ts";
 import { Logger } from "../../services/log/mod.ts";
-import { Child } from "./child.ts";
 import { MESSAGE_SIZE } from "./frames.ts";
-import { type BenchNatsServer, freePort } from "./nats_server.ts";
+import { freePort } from "../../testing/free_port.ts";
+import type { NatsServer } from "../../testing/nats_server.ts";
+import { ProgramProcess } from "../../testing/program_process.ts";
 import { countFds, ProcSampler } from "./proc_stats.ts";
 import { type ScenarioResult, target, type TargetCheck } from "./results.ts";
 import type { SinkStats } from "./sink.ts";
@@ -103,7 +104,7 @@ export const SCALES: Record<"full" | "quick" | "smoke", Scale> = {
 
 /** What every scenario gets. */
 export interface BenchContext {
-  nats: BenchNatsServer;
+  nats: NatsServer;
   /** The bench's own connection (stream management, polling). */
   nc: NatsConnection;
   /** The pre-framed 3 KB messages (see `frames.ts`). */
@@ -127,9 +128,12 @@ export interface Scenario {
   run(ctx: BenchContext, scope: Scope): Promise<ScenarioResult>;
 }
 
+/** How much of each child's stdout and stderr the bench keeps (for error reports). */
+const KEEP_OUTPUT = 64 * 1024;
+
 /** The processes a scenario started; all stopped when it ends, whatever happens. */
 export class Scope {
-  readonly children: Child[] = [];
+  readonly children: ProgramProcess[] = [];
   readonly samplers: ProcSampler[] = [];
 
   /** Starts a Deno program (profiled when it is the program under test and profiling is on). */
@@ -140,7 +144,7 @@ export class Scope {
     script: string,
     o: { env?: Record<string, string>; args?: string[]; fdLimit?: number; underTest?: boolean } =
       {},
-  ): Child {
+  ): ProgramProcess {
     const denoFlags = o.underTest && ctx.profileDir
       ? [
         "--cpu-prof",
@@ -148,7 +152,12 @@ export class Scope {
         `--cpu-prof-name=${scenario}-${name}.cpuprofile`,
       ]
       : [];
-    const c = Child.deno(name, script, { env: o.env, args: o.args, fdLimit: o.fdLimit, denoFlags });
+    const c = ProgramProcess.start(script, o.env, o.args, {
+      name,
+      fdLimit: o.fdLimit,
+      denoFlags,
+      keepOutput: KEEP_OUTPUT,
+    });
     this.children.push(c);
     return c;
   }
@@ -200,7 +209,7 @@ export function rfc3339Ms(text: string): number {
 export async function waitStored(
   ctx: BenchContext,
   n: number,
-  watch: Child[] = [],
+  watch: ProgramProcess[] = [],
   stallMs = 20_000,
 ): Promise<StreamState> {
   let state: StreamState | undefined;
@@ -216,7 +225,7 @@ export async function waitStored(
 export async function waitStoredLines(
   ctx: BenchContext,
   n: number,
-  watch: Child[] = [],
+  watch: ProgramProcess[] = [],
   stallMs = 20_000,
 ): Promise<{ firstMs: number; lastMs: number }> {
   const counter = await StoredCounter.start(ctx.nc, STREAM);
@@ -235,7 +244,7 @@ export async function waitStoredLines(
 async function waitCount(
   read: () => number | Promise<number>,
   n: number,
-  watch: Child[],
+  watch: ProgramProcess[],
   stallMs: number,
 ): Promise<void> {
   let last = -1;
@@ -263,7 +272,7 @@ async function waitCount(
 async function waitLines(
   ctx: BenchContext,
   n: number,
-  watch: Child[],
+  watch: ProgramProcess[],
   packed: boolean,
 ): Promise<{ firstMs: number; lastMs: number }> {
   if (packed) return await waitStoredLines(ctx, n, watch);
@@ -286,7 +295,7 @@ async function startReceiver(
   scenario: string,
   kind: "tcp" | "http",
   o: { fdLimit?: number; env?: Record<string, string> } = {},
-): Promise<{ child: Child; port: number }> {
+): Promise<{ child: ProgramProcess; port: number }> {
   const port = freePort();
   const child = kind === "tcp"
     ? scope.start(ctx, scenario, "tcp_receiver", "services/tcp_receiver/main.ts", {
@@ -395,7 +404,7 @@ const baseline: Scenario = {
   async run(ctx, scope) {
     await resetStream(ctx);
     const n = ctx.scale.baseline;
-    const natsSampler = scope.sample(ctx.nats.pid);
+    const natsSampler = scope.sample(ctx.nats.pid!);
     const natsCpu0 = natsSampler.cpuSeconds();
     const { start, stored, done } = await publishBaseline(ctx, scope, n, true);
     const natsCpu = natsSampler.cpuSeconds() - natsCpu0;
@@ -480,7 +489,7 @@ function tcpScenario(
         }).then((r) => ({ ...r, port: rcvPort }))
         : await startReceiver(ctx, scope, name, "tcp", { env: { TCPRCVR_PACK: String(packed) } });
       const sampler = scope.sample(rcv.child.pid);
-      const natsSampler = scope.sample(ctx.nats.pid);
+      const natsSampler = scope.sample(ctx.nats.pid!);
       const cpu0 = sampler.cpuSeconds();
       const natsCpu0 = natsSampler.cpuSeconds();
       const sender = scope.start(ctx, name, "frame_sender", "tools/bench/frame_sender.ts", {
@@ -560,7 +569,7 @@ function http32Scenario(name: string, packed: boolean): Scenario {
         env: { RCVR_PACK: String(packed) },
       });
       const sampler = scope.sample(rcv.child.pid);
-      const natsSampler = scope.sample(ctx.nats.pid);
+      const natsSampler = scope.sample(ctx.nats.pid!);
       const cpu0 = sampler.cpuSeconds();
       const natsCpu0 = natsSampler.cpuSeconds();
       const gen = scope.start(ctx, name, "log_generator", "services/log_generator/main.ts", {
@@ -618,7 +627,7 @@ const httpBatch: Scenario = {
     const n = ctx.scale.tcp1;
     const rcv = await startReceiver(ctx, scope, "http-batch", "http");
     const sampler = scope.sample(rcv.child.pid);
-    const natsSampler = scope.sample(ctx.nats.pid);
+    const natsSampler = scope.sample(ctx.nats.pid!);
     const cpu0 = sampler.cpuSeconds();
     const natsCpu0 = natsSampler.cpuSeconds();
     const poster = scope.start(
@@ -701,7 +710,7 @@ async function sinkStats(port: number): Promise<SinkStats> {
 async function waitSink(
   port: number,
   n: number,
-  watch: Child[],
+  watch: ProgramProcess[],
   stallMs = 20_000,
 ): Promise<SinkStats> {
   let last = -1;
