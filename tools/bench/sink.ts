@@ -89,6 +89,8 @@ if (import.meta.main) {
   let samples = 0;
   const decoder = new TextDecoder();
   const format = values.format ?? "ndjson";
+  // Counting lines needs no body in memory; latencies and Loki's JSON do.
+  const countOnly = !values.latency && format !== "loki";
   const sink = Sink.start(
     (req) => {
       if (req.method === "GET") {
@@ -103,7 +105,9 @@ if (import.meta.main) {
       }
       const body = req.bytes;
       const now = Date.now();
-      const lines = countMessages(body, format);
+      const lines = countOnly
+        ? (format === "es-bulk" ? req.lineCount / 2 : req.lineCount)
+        : countMessages(body, format);
       if (stats.batches === 0) {
         stats.firstAt = now;
         stats.firstBatch = lines;
@@ -134,7 +138,11 @@ if (import.meta.main) {
       return new Response(null, { status: format === "loki" ? 204 : 200 });
     },
     Number(values.port),
-    { record: false, onListen: () => console.log(JSON.stringify({ event: "listening" })) },
+    {
+      record: false,
+      countOnly,
+      onListen: () => console.log(JSON.stringify({ event: "listening" })),
+    },
   );
   Deno.addSignalListener("SIGTERM", () => {
     sink.close().then(() => Deno.exit(0));
