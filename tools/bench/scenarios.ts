@@ -367,6 +367,7 @@ async function publishBaseline(
   count: number,
   underTest: boolean,
   pack = 0,
+  extraArgs: string[] = [],
 ) {
   const pub = scope.start(
     ctx,
@@ -383,6 +384,7 @@ async function publishBaseline(
         String(count),
         "--pack",
         String(pack),
+        ...extraArgs,
       ],
       underTest,
     },
@@ -421,6 +423,73 @@ const baseline: Scenario = {
       nats_cpu_percent: (100 * natsCpu) / seconds,
     };
     return result;
+  },
+};
+
+/** Chunks in flight for the packed limit: 8 MiB of 256 KiB chunks, where it peaks here. */
+const LIMIT_PACKED_WINDOW = 32;
+
+/**
+ * How far the machine goes when nothing but publishing happens: the same
+ * bare publisher storing 256 KiB chunks (no receiver in between). What
+ * packed scenarios are measured against in the README.
+ */
+const limitPacked: Scenario = {
+  name: "limit-packed",
+  repeatable: true,
+  description:
+    `bare publisher storing chunks of ${BENCH_CHUNK_MESSAGES} messages (256 KiB, window ${LIMIT_PACKED_WINDOW}): packed storage's ceiling`,
+  async run(ctx, scope) {
+    await resetStream(ctx);
+    const n = ctx.scale.baseline * 2;
+    const { start, stored, done } = await publishBaseline(
+      ctx,
+      scope,
+      n,
+      true,
+      BENCH_CHUNK_MESSAGES,
+      [
+        "--window",
+        String(LIMIT_PACKED_WINDOW),
+      ],
+    );
+    const seconds = (rfc3339Ms(stored.last_ts) - Number(start.t)) / 1000;
+    return rateResult(ctx, "limit-packed", {
+      messages: n,
+      seconds,
+      cpuSeconds: Number(done.cpu_s) - Number(start.cpu_s),
+      peakRssKb: Number(done.hwm_kb),
+    }, () => []);
+  },
+};
+
+/** Core NATS without JetStream or acks: what the client and server move at all. */
+const limitCore: Scenario = {
+  name: "limit-core",
+  repeatable: true,
+  description: "core NATS publish of 3 KB messages, no JetStream, no acks: the wire's ceiling",
+  async run(ctx, scope) {
+    const n = ctx.scale.baseline * 2;
+    const pub = scope.start(
+      ctx,
+      "limit-core",
+      "baseline_publisher",
+      "tools/bench/baseline_publisher.ts",
+      {
+        args: ["--file", ctx.framesFile, "--nats", ctx.nats.url, "--count", String(n), "--core"],
+        underTest: true,
+      },
+    );
+    const start = await pub.event("start", 30_000);
+    const done = await pub.event("done", 120_000);
+    const status = await pub.wait(30_000);
+    if (status.code !== 0) throw new Error(`core publisher exited with ${status.code}`);
+    return rateResult(ctx, "limit-core", {
+      messages: n,
+      seconds: (Number(done.t) - Number(start.t)) / 1000,
+      cpuSeconds: Number(done.cpu_s) - Number(start.cpu_s),
+      peakRssKb: Number(done.hwm_kb),
+    }, () => []);
   },
 };
 
@@ -1022,6 +1091,8 @@ const micro: Scenario = {
 /** Every scenario, in the order they run (later ones compare with earlier ones). */
 export const SCENARIOS: Scenario[] = [
   baseline,
+  limitCore,
+  limitPacked,
   tcpScenario("tcp-1-per-message", 1, (s) => s.tcp1, { packed: false }),
   tcpScenario("tcp-1", 1, (s) => s.tcp1),
   tcpScenario("tcp-1-tls", 1, (s) => s.tcp1, { tls: true }),
