@@ -5,7 +5,7 @@
  * writing results.json and rates.svg.
  */
 import assert from "node:assert/strict";
-import { SCENARIOS } from "../../tools/bench/scenarios.ts";
+import { SCENARIOS } from "../../tools/bench/scenarios/mod.ts";
 import { ProgramProcess } from "../../testing/mod.ts";
 
 Deno.test({

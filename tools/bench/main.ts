@@ -23,7 +23,7 @@ import {
   type Scenario,
   SCENARIOS,
   Scope,
-} from "./scenarios.ts";
+} from "./scenarios/mod.ts";
 import { renderRatesSvg } from "./svg.ts";
 import { requireNatsServer } from "../../services/runtime/nats_server_bin.ts";
 
