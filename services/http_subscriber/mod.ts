@@ -4,7 +4,8 @@
  * keeps rejecting.
  *
  * The stages: consumer_lifecycle.ts (open, recover, watchdog over
- * consumer.ts) → intake.ts (delivery → records → batcher.ts) → poster.ts →
+ * consumer.ts) → intake.ts (delivery → records → batcher.ts) → poster.ts (over
+ * post_client.ts, retry_policy.ts) →
  * settlement.ts (acks, keep-alive, dead_letter.ts); subscriber_metrics.ts
  * counts; subscriber.ts wires them; run.ts is the program.
  *
@@ -70,17 +71,20 @@ export {
 export { Intake, type IntakeHooks, type IntakeOptions } from "./intake.ts";
 export {
   type AttemptFailure,
-  backoffDelay,
   BatchPoster,
-  type FetchFn,
-  gzipBytes,
-  isRetryableStatus,
   type ItemHandling,
-  parseRetryAfter,
   type PosterOptions,
   type PostOutcome,
   type RefusedItems,
 } from "./poster.ts";
+export {
+  type AttemptResult,
+  type FetchFn,
+  gzipBytes,
+  PostClient,
+  type PostClientOptions,
+} from "./post_client.ts";
+export { backoffDelay, isRetryableStatus, parseRetryAfter } from "./retry_policy.ts";
 export { runSubscriber } from "./run.ts";
 export { type OpenBatchView, Settlement, type SettlementOptions } from "./settlement.ts";
 export { startSubscriber, Subscriber, type SubscriberOptions } from "./subscriber.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
-import type { FetchFn } from "./poster.ts";
+import type { FetchFn } from "./post_client.ts";
 import { sleep } from "../runtime/async.ts";
 
 /** Options of {@link stubFetch}. */

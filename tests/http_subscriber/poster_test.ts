@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import {
   type AttemptFailure,
-  backoffDelay,
   BatchPoster,
-  parseRetryAfter,
   type PosterOptions,
 } from "../../services/http_subscriber/poster.ts";
+import { backoffDelay, parseRetryAfter } from "../../services/http_subscriber/retry_policy.ts";
 import { stubFetch } from "../../services/http_subscriber/stub_sink.ts";
 import { Logger } from "../../services/log/mod.ts";
 import { freePort } from "../../testing/mod.ts";
