@@ -16,7 +16,7 @@ import { errorMessage, type Logger } from "../log/mod.ts";
 import type { Counter } from "../metrics/mod.ts";
 import { backoff, sleep } from "../runtime/async.ts";
 import { chunkAckWindow } from "./chunk_intake.ts";
-import type { SubscriberSettings } from "./config.ts";
+import type { SubscriberSettings } from "./settings.ts";
 import {
   ConsumerMismatchError,
   deleteConsumer,

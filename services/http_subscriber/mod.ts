@@ -20,15 +20,7 @@
  * @module
  */
 export { type Batch, Batcher, type BatcherOptions, type FlushReason } from "./batcher.ts";
-export {
-  defaultAckWait,
-  defaultMaxAckPending,
-  resolveSettings,
-  type SubscriberConfig,
-  subscriberInfo,
-  type SubscriberSettings,
-  subscriberSpec,
-} from "./config.ts";
+export { type SubscriberConfig, subscriberInfo, subscriberSpec } from "./config.ts";
 export {
   consumerConfig,
   ConsumerMismatchError,
@@ -87,6 +79,12 @@ export {
 export { backoffDelay, isRetryableStatus, parseRetryAfter } from "./retry_policy.ts";
 export { runSubscriber } from "./run.ts";
 export { type OpenBatchView, Settlement, type SettlementOptions } from "./settlement.ts";
+export {
+  defaultAckWait,
+  defaultMaxAckPending,
+  resolveSettings,
+  type SubscriberSettings,
+} from "./settings.ts";
 export { startSubscriber, Subscriber, type SubscriberOptions } from "./subscriber.ts";
 export {
   lagSeconds,

@@ -10,13 +10,8 @@ import { loadBearerAuth } from "../net/startup.ts";
 import { configExit, ExitError } from "../runtime/exit.ts";
 import { announceReady } from "../runtime/ready.ts";
 import { onShutdown } from "../runtime/shutdown.ts";
-import {
-  resolveSettings,
-  type SubscriberConfig,
-  subscriberInfo,
-  type SubscriberSettings,
-  subscriberSpec,
-} from "./config.ts";
+import { type SubscriberConfig, subscriberInfo, subscriberSpec } from "./config.ts";
+import { resolveSettings, type SubscriberSettings } from "./settings.ts";
 import { Subscriber } from "./subscriber.ts";
 
 /**

@@ -24,7 +24,7 @@ import type { Logger } from "../log/mod.ts";
 import type { MetricsRegistry } from "../metrics/mod.ts";
 import type { BearerAuth } from "../net/bearer_auth.ts";
 import { sleep } from "../runtime/async.ts";
-import type { SubscriberSettings } from "./config.ts";
+import type { SubscriberSettings } from "./settings.ts";
 import { ConsumerLifecycle } from "./consumer_lifecycle.ts";
 import { DeadLetterPublisher } from "./dead_letter.ts";
 import { createFormat, type OutputFormat } from "./formats/mod.ts";

@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { ConfigError, parseEnv } from "../../services/config/mod.ts";
+import { subscriberSpec } from "../../services/http_subscriber/config.ts";
 import {
   defaultAckWait,
   resolveSettings,
   type SubscriberSettings,
-  subscriberSpec,
-} from "../../services/http_subscriber/config.ts";
+} from "../../services/http_subscriber/settings.ts";
 import { consumerConfig } from "../../services/http_subscriber/consumer.ts";
 import { SubscriberProcess } from "./helpers.ts";
 

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { ConfigError, parseEnv } from "../../services/config/mod.ts";
+import { subscriberSpec } from "../../services/http_subscriber/config.ts";
 import {
   resolveSettings,
   type SubscriberSettings,
-  subscriberSpec,
-} from "../../services/http_subscriber/config.ts";
+} from "../../services/http_subscriber/settings.ts";
 import { NatsServer } from "../../testing/mod.ts";
 import { SubscriberProcess } from "./helpers.ts";
 
