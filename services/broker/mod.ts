@@ -4,21 +4,22 @@
  *
  * @module
  */
+export { connectBroker, guardLateSocketErrors } from "./connection.ts";
 export {
   type BrokerConfig,
   type BrokerOptions,
   brokerOptions,
   brokerVars,
-  connectBroker,
-  type ConnectFailure,
   connectionOptions,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  splitCredentials,
+} from "./connection_options.ts";
+export {
+  type ConnectFailure,
   explainConnectError,
-  guardLateSocketErrors,
   probeServerInfo,
   type ServerInfo,
-  splitCredentials,
-} from "./connection.ts";
+} from "./connect_error.ts";
 export { ensureStream, type StreamSpec, subjectCovered } from "./stream.ts";
 export {
   JetStreamPublisher,
