@@ -24,12 +24,6 @@ export { type ClientInfo, type ClientLimits, WsClient } from "./client.ts";
 export { type ProxyConfig, proxyInfo, proxySpec } from "./config.ts";
 export { MetricCatalog, type MetricCatalogJson, Ring } from "./history.ts";
 export { isCrossOrigin, normalizeOrigin, originAllowed } from "./origin.ts";
-export {
-  type NatsState,
-  type ProxyHealth,
-  StatsProxy,
-  type StatsProxyOptions,
-  WS_PROTOCOL,
-  WS_TOKEN_PREFIX,
-} from "./server.ts";
+export { type NatsState, type ProxyHealth, StatsProxy, type StatsProxyOptions } from "./server.ts";
+export { WS_PROTOCOL, WS_TOKEN_PREFIX } from "./socket_token.ts";
 export { type RunningStatsProxy, runStatsProxy, startStatsProxy } from "./run.ts";
