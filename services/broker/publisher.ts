@@ -431,7 +431,7 @@ export class JetStreamPublisher {
           }
         } else if (s.type === "reconnect") {
           this.#connected = true;
-          this.#log.info("publishing to server", { maxMessageBytes: this.maxDataBytes() });
+          this.#log.info("publishing to server", { max_message_bytes: this.maxDataBytes() });
           // Whatever was sent on the lost connection may never be acked: resend it all.
           for (const e of this.#inflight.values()) {
             this.stats.resent++;

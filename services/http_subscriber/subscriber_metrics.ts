@@ -208,7 +208,7 @@ export class SubscriberMetrics {
         auth: this.#statsAuth,
         health: () => r.health(),
         onListen: (addr) =>
-          o.log.info("stats endpoint listening", {
+          o.log.info("stats listening", {
             address: `${addr.hostname}:${addr.port}`,
           }),
       });
