@@ -29,7 +29,8 @@ import {
 } from "../config/mod.ts";
 import { brokerVars, subjectCovered } from "../broker/mod.ts";
 import { LOG_LEVELS } from "../log/mod.ts";
-import { type JsonEncoderOptions, JsonLineWriter } from "../heka/json.ts";
+import { JsonLineWriter } from "../heka/json.ts";
+import type { JsonEncoderOptions } from "../heka/json_options.ts";
 import { consumerName, type ConsumerPlan, type StartPolicy } from "./consumer.ts";
 import {
   checkIndexPattern,
