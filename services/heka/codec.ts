@@ -74,9 +74,23 @@ export class HekaDecodeError extends Error {
 
 // Module-local copies of the field numbers decode and scan test: V8 folds
 // these, while it loads and checks an imported binding on every use.
-const { UUID, TIMESTAMP, TYPE, LOGGER, SEVERITY, PAYLOAD, ENV_VERSION, PID, HOSTNAME } =
-  MessageField;
-const { VALUE_STRING, VALUE_BYTES, VALUE_INTEGER, VALUE_DOUBLE } = FieldMember;
+const {
+  uuid: UUID,
+  timestamp: TIMESTAMP,
+  type: TYPE,
+  logger: LOGGER,
+  severity: SEVERITY,
+  payload: PAYLOAD,
+  envVersion: ENV_VERSION,
+  pid: PID,
+  hostname: HOSTNAME,
+} = MessageField;
+const {
+  valueString: VALUE_STRING,
+  valueBytes: VALUE_BYTES,
+  valueInteger: VALUE_INTEGER,
+  valueDouble: VALUE_DOUBLE,
+} = FieldMember;
 
 /** Every walk of a `Message` in this module (decode and scan are synchronous: one is enough). */
 const scanner = new MessageScanner();
@@ -256,41 +270,41 @@ function forkPacked(w: protobuf.Writer, member: FieldMember): protobuf.Writer {
 /** Encodes a Heka `Message` (for generators and tests; relays never re-encode). */
 export function encodeMessage(m: HekaMessage): Uint8Array {
   const w = Writer.create();
-  if (m.uuid !== undefined) w.uint32(wireTag(MessageField.UUID, WireType.LEN)).bytes(m.uuid);
+  if (m.uuid !== undefined) w.uint32(wireTag(MessageField.uuid, WireType.LEN)).bytes(m.uuid);
   if (m.timestamp !== undefined) {
-    w.uint32(wireTag(MessageField.TIMESTAMP, WireType.VARINT))
+    w.uint32(wireTag(MessageField.timestamp, WireType.VARINT))
       .int64(m.timestamp.toString() as unknown as number);
   }
-  writeString(w, MessageField.TYPE, m.type);
-  writeString(w, MessageField.LOGGER, m.logger);
+  writeString(w, MessageField.type, m.type);
+  writeString(w, MessageField.logger, m.logger);
   if (m.severity !== undefined) {
-    w.uint32(wireTag(MessageField.SEVERITY, WireType.VARINT)).int32(m.severity);
+    w.uint32(wireTag(MessageField.severity, WireType.VARINT)).int32(m.severity);
   }
-  writeString(w, MessageField.PAYLOAD, m.payload);
-  writeString(w, MessageField.ENV_VERSION, m.envVersion);
-  if (m.pid !== undefined) w.uint32(wireTag(MessageField.PID, WireType.VARINT)).int32(m.pid);
-  writeString(w, MessageField.HOSTNAME, m.hostname);
+  writeString(w, MessageField.payload, m.payload);
+  writeString(w, MessageField.envVersion, m.envVersion);
+  if (m.pid !== undefined) w.uint32(wireTag(MessageField.pid, WireType.VARINT)).int32(m.pid);
+  writeString(w, MessageField.hostname, m.hostname);
   for (const f of m.fields) {
-    w.uint32(wireTag(MessageField.FIELDS, WireType.LEN)).fork();
-    writeString(w, FieldMember.NAME, f.name);
+    w.uint32(wireTag(MessageField.fields, WireType.LEN)).fork();
+    writeString(w, FieldMember.name, f.name);
     if (f.valueType !== 0) {
-      w.uint32(wireTag(FieldMember.VALUE_TYPE, WireType.VARINT)).int32(f.valueType);
+      w.uint32(wireTag(FieldMember.valueType, WireType.VARINT)).int32(f.valueType);
     }
-    if (f.representation) writeString(w, FieldMember.REPRESENTATION, f.representation);
-    for (const s of f.valueString) writeString(w, FieldMember.VALUE_STRING, s);
-    for (const b of f.valueBytes) w.uint32(wireTag(FieldMember.VALUE_BYTES, WireType.LEN)).bytes(b);
+    if (f.representation) writeString(w, FieldMember.representation, f.representation);
+    for (const s of f.valueString) writeString(w, FieldMember.valueString, s);
+    for (const b of f.valueBytes) w.uint32(wireTag(FieldMember.valueBytes, WireType.LEN)).bytes(b);
     if (f.valueInteger.length) {
-      forkPacked(w, FieldMember.VALUE_INTEGER);
+      forkPacked(w, FieldMember.valueInteger);
       for (const v of f.valueInteger) w.int64(v);
       w.ldelim();
     }
     if (f.valueDouble.length) {
-      forkPacked(w, FieldMember.VALUE_DOUBLE);
+      forkPacked(w, FieldMember.valueDouble);
       for (const v of f.valueDouble) w.double(v);
       w.ldelim();
     }
     if (f.valueBool.length) {
-      forkPacked(w, FieldMember.VALUE_BOOL);
+      forkPacked(w, FieldMember.valueBool);
       for (const v of f.valueBool) w.bool(v);
       w.ldelim();
     }

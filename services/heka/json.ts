@@ -60,7 +60,7 @@ import {
   MESSAGE_FIELDS,
   MessageField,
   valueMemberOf,
-  WireValue,
+  ValueType,
 } from "./message.ts";
 import {
   F_NAME,
@@ -83,8 +83,10 @@ const textEncoder = new TextEncoder();
 // Module-local copies of the constants the hot loops test and write: V8
 // folds these, while it loads and checks an imported binding on every use.
 const { QUOTE, COMMA, COLON, LBRACKET, RBRACKET, LBRACE, RBRACE } = JsonByte;
-const { UUID, TIMESTAMP, SEVERITY, PID, FIELDS } = MessageField;
-const { VALUE_STRING, VALUE_BYTES, VALUE_INTEGER, VALUE_DOUBLE } = FieldMember;
+const { uuid: UUID, timestamp: TIMESTAMP, severity: SEVERITY, pid: PID, fields: FIELDS } =
+  MessageField;
+const { BYTES, INTEGER, DOUBLE, BOOL } = ValueType;
+const VALUE_STRING = FieldMember.valueString;
 
 /** The `Message` field number of each JSON key. */
 const FIELD_NUMBERS: ReadonlyMap<JsonFieldName, number> = new Map(
@@ -95,12 +97,12 @@ const FIELDS_PREFIX = textEncoder.encode("Fields.");
 const KEY_BYTES: readonly Uint8Array[] = [
   new Uint8Array(0),
   ...MESSAGE_FIELDS.map((f) =>
-    textEncoder.encode(`"${f.jsonKey}":${f.value === WireValue.INT32 ? "" : '"'}`)
+    textEncoder.encode(`"${f.jsonKey}":${f.value === "int32" ? "" : '"'}`)
   ),
 ];
 /** Names a dynamic field may not take as its key (they get the `Fields.` prefix). */
 const RESERVED_NAMES: readonly Uint8Array[] = MESSAGE_FIELDS
-  .filter((f) => f.number !== MessageField.FIELDS)
+  .filter((f) => f.number !== MessageField.fields)
   .map((f) => textEncoder.encode(f.jsonKey));
 
 /** Per dynamic field, `KEY_STRIDE` Int32 slots at these offsets, beside the scanner's `F_*`. */
@@ -440,6 +442,8 @@ export class JsonLineWriter {
     const f = scanner.fields;
     const base = index * FIELD_STRIDE;
     const member = valueMemberOf(f[base + F_VALUE_TYPE]);
+    // The value type the member holds (unknown types are read as strings).
+    const type = member - VALUE_STRING;
     const values = scanner.values;
     const srcView = this.#srcView;
     const srcBase = this.#srcBase;
@@ -450,25 +454,25 @@ export class JsonLineWriter {
       if (comma) out[o++] = COMMA;
       comma = true;
       const a = values[v + V_A];
-      switch (member) {
-        case VALUE_STRING:
-          out[o++] = QUOTE;
-          o = writeJsonString(out, this.#outView, o, src, srcView, srcBase, a, values[v + V_B]);
-          out[o++] = QUOTE;
-          break;
-        case VALUE_BYTES:
+      switch (type) {
+        case BYTES:
           out[o++] = QUOTE;
           o = writeBase64(out, o, src, a, values[v + V_B]);
           out[o++] = QUOTE;
           break;
-        case VALUE_INTEGER:
+        case INTEGER:
           o = writeInt64(out, o, a, values[v + V_B]);
           break;
-        case VALUE_DOUBLE:
+        case DOUBLE:
           o = writeDouble(out, o, srcView.getFloat64(srcBase + a, true));
           break;
-        default:
+        case BOOL:
           o = writeBool(out, o, a !== 0);
+          break;
+        default:
+          out[o++] = QUOTE;
+          o = writeJsonString(out, this.#outView, o, src, srcView, srcBase, a, values[v + V_B]);
+          out[o++] = QUOTE;
       }
     }
     return o;

@@ -93,6 +93,23 @@ function utf8Sequence(src: Uint8Array, i: number, end: number): number {
 }
 
 /**
+ * The high bit of each byte of the little-endian word `w` that is not plain
+ * ASCII for a JSON string: < 0x20 or ≥ 0x80 (`w | w - 0x20…`), a quote or a
+ * backslash (a zero byte in `w ^ 0x22…` or `w ^ 0x5c…`). Borrows run from a
+ * byte to the next one only out of such a byte, so the lowest flagged byte
+ * is always the first that is not plain (later flags may be spurious).
+ */
+function notPlain(w: number): number {
+  return (w | (w - 0x20202020) | ((w ^ 0x22222222) - 0x01010101) |
+    ((w ^ 0x5c5c5c5c) - 0x01010101)) & 0x80808080;
+}
+
+/** The index (0 to 3) of the lowest flagged byte of a non-zero {@link notPlain} result. */
+function firstFlagged(flags: number): number {
+  return (31 - Math.clz32(flags & -flags)) >> 3;
+}
+
+/**
  * Writes the bytes `src[i, end)` as the body of a JSON string (no quotes):
  * the UTF-8 of `JSON.stringify(new TextDecoder().decode(bytes))` without
  * its quotes. `outView` is a DataView of all of `out`, `srcView` one of
@@ -100,8 +117,9 @@ function utf8Sequence(src: Uint8Array, i: number, end: number): number {
  * bytes per input byte.
  *
  * Eight or four bytes at a time while they are plain ASCII (no control
- * character, quote, backslash or byte ≥ 0x80), byte by byte around the
- * others.
+ * character, quote, backslash or byte ≥ 0x80); when a word is not, its
+ * plain bytes up to the first other one go out at once, and that byte is
+ * escaped or checked as UTF-8 on its own.
  */
 export function writeJsonString(
   out: Uint8Array,
@@ -116,36 +134,37 @@ export function writeJsonString(
   const last8 = end - 8;
   const last4 = end - 4;
   while (i < end) {
-    // A word is plain when no byte is < 0x20 or ≥ 0x80 (w | w - 0x20…) and
-    // none is a quote or a backslash (a zero byte in w ^ 0x22… or w ^ 0x5c…);
-    // borrows between bytes only flag words that hold such a byte anyway.
     if (i <= last8) {
       const w = srcView.getUint32(srcBase + i, true);
       const x = srcView.getUint32(srcBase + i + 4, true);
-      if (
-        ((w | x | (w - 0x20202020) | (x - 0x20202020) | ((w ^ 0x22222222) - 0x01010101) |
-          ((w ^ 0x5c5c5c5c) - 0x01010101) | ((x ^ 0x22222222) - 0x01010101) |
-          ((x ^ 0x5c5c5c5c) - 0x01010101)) & 0x80808080) === 0
-      ) {
+      const fw = notPlain(w);
+      const fx = notPlain(x);
+      if ((fw | fx) === 0) {
         outView.setUint32(o, w, true);
         outView.setUint32(o + 4, x, true);
         i += 8;
         o += 8;
         continue;
       }
-    }
-    if (i <= last4) {
+      const plain = fw !== 0 ? firstFlagged(fw) : 4 + firstFlagged(fx);
+      if (plain >= 4) {
+        outView.setUint32(o, w, true);
+        i += 4;
+        o += 4;
+      }
+      for (let k = plain & 3; k > 0; k--) out[o++] = src[i++];
+    } else if (i <= last4) {
       const w = srcView.getUint32(srcBase + i, true);
-      if (
-        ((w | (w - 0x20202020) | ((w ^ 0x22222222) - 0x01010101) |
-          ((w ^ 0x5c5c5c5c) - 0x01010101)) & 0x80808080) === 0
-      ) {
+      const fw = notPlain(w);
+      if (fw === 0) {
         outView.setUint32(o, w, true);
         i += 4;
         o += 4;
         continue;
       }
+      for (let k = firstFlagged(fw); k > 0; k--) out[o++] = src[i++];
     }
+    // src[i] is not plain ASCII, or one of the last three bytes.
     const b = src[i];
     const c = BYTE_CLASS[b];
     if (c === 0) {

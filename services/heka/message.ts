@@ -39,25 +39,35 @@ export const WireType = {
 /** One of {@link WireType}. */
 export type WireType = typeof WireType[keyof typeof WireType];
 
-/** How a field's value is read off the wire. */
-export const WireValue = {
-  /** Length-delimited bytes, kept as a view. */
-  BYTES: 0,
-  /** Length-delimited UTF-8. */
-  STRING: 1,
-  /** An int32 varint. */
-  INT32: 2,
-  /** An int64 varint. */
-  INT64: 3,
-  /** A little-endian float64. */
-  DOUBLE: 4,
-  /** A varint, non-zero = true. */
-  BOOL: 5,
-  /** An embedded `Field` message. */
-  FIELD: 6,
-} as const;
-/** One of {@link WireValue}. */
-export type WireValue = typeof WireValue[keyof typeof WireValue];
+/**
+ * How a field's value is read off the wire: `bytes` (length-delimited, kept
+ * as a view), `string` (length-delimited UTF-8), `int32` and `int64`
+ * (varints), `double` (little-endian float64), `bool` (a varint, non-zero =
+ * true) or `field` (an embedded `Field` message).
+ */
+export type WireValue = "bytes" | "string" | "int32" | "int64" | "double" | "bool" | "field";
+
+/** The field numbers of a table by property name, with their literal types. */
+export type NumbersByName<T extends readonly { name: string; number: number }[]> = {
+  readonly [R in T[number] as R["name"]]: R["number"];
+};
+
+function numbersByName<T extends readonly { name: string; number: number }[]>(
+  table: T,
+): NumbersByName<T> {
+  return Object.fromEntries(table.map((r) => [r.name, r.number])) as NumbersByName<T>;
+}
+
+/** One row of {@link MESSAGE_FIELDS}. */
+export interface MessageFieldSpec {
+  readonly number: number;
+  readonly wireType: WireType;
+  readonly value: WireValue;
+  /** The {@link HekaMessage} property. */
+  readonly name: keyof HekaMessage;
+  /** The key of the JSON line (json.ts). */
+  readonly jsonKey: string;
+}
 
 /**
  * The fields of Heka's `Message`, in field-number order (which is also the
@@ -65,63 +75,64 @@ export type WireValue = typeof WireValue[keyof typeof WireValue];
  * the {@link HekaMessage} property and the JSON key.
  */
 export const MESSAGE_FIELDS = [
-  { number: 1, wireType: WireType.LEN, value: WireValue.BYTES, name: "uuid", jsonKey: "Uuid" },
+  { number: 1, wireType: WireType.LEN, value: "bytes", name: "uuid", jsonKey: "Uuid" },
   {
     number: 2,
     wireType: WireType.VARINT,
-    value: WireValue.INT64,
+    value: "int64",
     name: "timestamp",
     jsonKey: "Timestamp",
   },
-  { number: 3, wireType: WireType.LEN, value: WireValue.STRING, name: "type", jsonKey: "Type" },
-  { number: 4, wireType: WireType.LEN, value: WireValue.STRING, name: "logger", jsonKey: "Logger" },
+  { number: 3, wireType: WireType.LEN, value: "string", name: "type", jsonKey: "Type" },
+  { number: 4, wireType: WireType.LEN, value: "string", name: "logger", jsonKey: "Logger" },
   {
     number: 5,
     wireType: WireType.VARINT,
-    value: WireValue.INT32,
+    value: "int32",
     name: "severity",
     jsonKey: "Severity",
   },
   {
     number: 6,
     wireType: WireType.LEN,
-    value: WireValue.STRING,
+    value: "string",
     name: "payload",
     jsonKey: "Payload",
   },
   {
     number: 7,
     wireType: WireType.LEN,
-    value: WireValue.STRING,
+    value: "string",
     name: "envVersion",
     jsonKey: "EnvVersion",
   },
-  { number: 8, wireType: WireType.VARINT, value: WireValue.INT32, name: "pid", jsonKey: "Pid" },
+  { number: 8, wireType: WireType.VARINT, value: "int32", name: "pid", jsonKey: "Pid" },
   {
     number: 9,
     wireType: WireType.LEN,
-    value: WireValue.STRING,
+    value: "string",
     name: "hostname",
     jsonKey: "Hostname",
   },
-  { number: 10, wireType: WireType.LEN, value: WireValue.FIELD, name: "fields", jsonKey: "Fields" },
-] as const;
+  { number: 10, wireType: WireType.LEN, value: "field", name: "fields", jsonKey: "Fields" },
+] as const satisfies readonly MessageFieldSpec[];
 
-/** `Message` field numbers by name, from {@link MESSAGE_FIELDS}. */
-export const MessageField = {
-  UUID: 1,
-  TIMESTAMP: 2,
-  TYPE: 3,
-  LOGGER: 4,
-  SEVERITY: 5,
-  PAYLOAD: 6,
-  ENV_VERSION: 7,
-  PID: 8,
-  HOSTNAME: 9,
-  FIELDS: 10,
-} as const;
-/** One of {@link MessageField}. */
-export type MessageField = typeof MessageField[keyof typeof MessageField];
+/** `Message` field numbers by property name (`MessageField.envVersion` = 7), from {@link MESSAGE_FIELDS}. */
+export const MessageField: NumbersByName<typeof MESSAGE_FIELDS> = numbersByName(MESSAGE_FIELDS);
+/** One of the `Message` field numbers. */
+export type MessageField = typeof MESSAGE_FIELDS[number]["number"];
+
+/** One row of {@link FIELD_MEMBERS}. */
+export interface FieldMemberSpec {
+  readonly number: number;
+  /** The wire type of one value (repeated scalars may also come packed). */
+  readonly wireType: WireType;
+  readonly value: WireValue;
+  /** The {@link HekaField} property. */
+  readonly name: keyof HekaField;
+  /** Whether the values may come packed. */
+  readonly packed: boolean;
+}
 
 /**
  * The members of Heka's `Field`, in field-number order. The repeated
@@ -129,71 +140,62 @@ export type MessageField = typeof MessageField[keyof typeof MessageField];
  * value per tag, as proto2 parsers must.
  */
 export const FIELD_MEMBERS = [
-  { number: 1, wireType: WireType.LEN, value: WireValue.STRING, name: "name", packed: false },
+  { number: 1, wireType: WireType.LEN, value: "string", name: "name", packed: false },
   {
     number: 2,
     wireType: WireType.VARINT,
-    value: WireValue.INT32,
+    value: "int32",
     name: "valueType",
     packed: false,
   },
   {
     number: 3,
     wireType: WireType.LEN,
-    value: WireValue.STRING,
+    value: "string",
     name: "representation",
     packed: false,
   },
   {
     number: 4,
     wireType: WireType.LEN,
-    value: WireValue.STRING,
+    value: "string",
     name: "valueString",
     packed: false,
   },
   {
     number: 5,
     wireType: WireType.LEN,
-    value: WireValue.BYTES,
+    value: "bytes",
     name: "valueBytes",
     packed: false,
   },
   {
     number: 6,
     wireType: WireType.VARINT,
-    value: WireValue.INT64,
+    value: "int64",
     name: "valueInteger",
     packed: true,
   },
   {
     number: 7,
     wireType: WireType.FIXED64,
-    value: WireValue.DOUBLE,
+    value: "double",
     name: "valueDouble",
     packed: true,
   },
-  { number: 8, wireType: WireType.VARINT, value: WireValue.BOOL, name: "valueBool", packed: true },
-] as const;
+  { number: 8, wireType: WireType.VARINT, value: "bool", name: "valueBool", packed: true },
+] as const satisfies readonly FieldMemberSpec[];
 
-/** `Field` member numbers by name, from {@link FIELD_MEMBERS}. */
-export const FieldMember = {
-  NAME: 1,
-  VALUE_TYPE: 2,
-  REPRESENTATION: 3,
-  VALUE_STRING: 4,
-  VALUE_BYTES: 5,
-  VALUE_INTEGER: 6,
-  VALUE_DOUBLE: 7,
-  VALUE_BOOL: 8,
-} as const;
-/** One of {@link FieldMember}. */
-export type FieldMember = typeof FieldMember[keyof typeof FieldMember];
+/** `Field` member numbers by property name (`FieldMember.valueString` = 4), from {@link FIELD_MEMBERS}. */
+export const FieldMember: NumbersByName<typeof FIELD_MEMBERS> = numbersByName(FIELD_MEMBERS);
+/** One of the `Field` member numbers. */
+export type FieldMember = typeof FIELD_MEMBERS[number]["number"];
 
 /** The member of `Field` holding values of `valueType` (`VALUE_STRING` for unknown types). */
 export function valueMemberOf(valueType: number): FieldMember {
   return valueType >= ValueType.BYTES && valueType <= ValueType.BOOL
-    ? (FieldMember.VALUE_STRING + valueType) as FieldMember
-    : FieldMember.VALUE_STRING;
+    ? (FieldMember.valueString + valueType) as FieldMember
+    : FieldMember.valueString;
 }
 
 /** A dynamic field of a Heka message. Only the array matching `valueType` is normally filled. */

@@ -24,7 +24,7 @@ import {
   MESSAGE_FIELDS,
   MessageField,
   WireType,
-  WireValue,
+  type WireValue,
 } from "./message.ts";
 
 /** A cursor over protobuf bytes: protobufjs's `Reader`. */
@@ -138,16 +138,25 @@ export function readDelimited(r: WireReader, what: string): number {
 
 // Module-local copies of the constants the walk tests (see the module doc).
 const LEN = WireType.LEN;
-const {
-  BYTES: AS_BYTES,
-  INT32: AS_INT32,
-  INT64: AS_INT64,
-  DOUBLE: AS_DOUBLE,
-  BOOL: AS_BOOL,
-  FIELD: AS_FIELD,
-} = WireValue;
-const { NAME, REPRESENTATION } = FieldMember;
-const UUID = MessageField.UUID;
+/** How the walk reads a value: {@link WireValue} as a small number, for the tables below. */
+const AS_BYTES = 0;
+const AS_STRING = 1;
+const AS_INT32 = 2;
+const AS_INT64 = 3;
+const AS_DOUBLE = 4;
+const AS_BOOL = 5;
+const AS_FIELD = 6;
+const READ_AS: Record<WireValue, number> = {
+  bytes: AS_BYTES,
+  string: AS_STRING,
+  int32: AS_INT32,
+  int64: AS_INT64,
+  double: AS_DOUBLE,
+  bool: AS_BOOL,
+  field: AS_FIELD,
+};
+const { name: NAME, representation: REPRESENTATION } = FieldMember;
+const UUID = MessageField.uuid;
 
 /** The wire type of each known field, by number; -1 for unknown numbers. */
 function wireTypes(table: readonly { number: number; wireType: number }[]): Int8Array {
@@ -156,10 +165,10 @@ function wireTypes(table: readonly { number: number; wireType: number }[]): Int8
   return out;
 }
 
-/** How each known field's value is read ({@link WireValue}), by number. */
-function wireValues(table: readonly { number: number; value: number }[]): Int8Array {
+/** How each known field's value is read (`AS_*`), by number. */
+function wireValues(table: readonly { number: number; value: WireValue }[]): Int8Array {
   const out = new Int8Array(table[table.length - 1].number + 1).fill(-1);
-  for (const f of table) out[f.number] = f.value;
+  for (const f of table) out[f.number] = READ_AS[f.value];
   return out;
 }
 
