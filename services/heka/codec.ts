@@ -38,7 +38,6 @@ import {
   MessageScanner,
   newWireReader,
   readDelimited,
-  readInt32,
   readUint32,
   undecodableMessage,
   V_A,
@@ -254,6 +253,17 @@ const HeaderField = {
   HMAC: 6,
 } as const;
 
+/** The wire type of each `Header` field, by number; -1 for unknown numbers. */
+const HEADER_WIRE: readonly number[] = [
+  -1,
+  WireType.VARINT, // message_length
+  -1,
+  WireType.VARINT, // hmac_hash_function
+  WireType.LEN, // hmac_signer
+  WireType.VARINT, // hmac_key_version
+  WireType.LEN, // hmac
+];
+
 /**
  * Writes a string field as valid UTF-8: lone surrogates become U+FFFD
  * (protobufjs's writer would emit them as WTF-8 bytes, invalid UTF-8).
@@ -313,12 +323,6 @@ export function encodeMessage(m: HekaMessage): Uint8Array {
   return w.finish();
 }
 
-/** Reads a length-delimited string of the header. */
-function readHeaderString(r: WireReader): string {
-  const start = readDelimited(r, "string");
-  return utf8.decode(r.buf.subarray(start, r.pos));
-}
-
 /** Decodes a stream framing `Header`. Throws {@link HekaDecodeError} when malformed. */
 export function decodeHeader(bytes: Uint8Array): HekaHeader {
   const r = newWireReader(bytes);
@@ -333,32 +337,24 @@ export function decodeHeader(bytes: Uint8Array): HekaHeader {
     while (r.pos < r.len) {
       const tag = readUint32(r);
       const wt = tag & 7;
-      switch (tag >>> 3) {
-        case HeaderField.MESSAGE_LENGTH:
-          expectWireType(wt, WireType.VARINT);
-          h.messageLength = readUint32(r);
-          break;
-        case HeaderField.HMAC_HASH_FUNCTION:
-          expectWireType(wt, WireType.VARINT);
-          h.hmacHashFunction = readInt32(r) as HmacHash;
-          break;
-        case HeaderField.HMAC_SIGNER:
-          expectWireType(wt, WireType.LEN);
-          h.hmacSigner = readHeaderString(r);
-          break;
-        case HeaderField.HMAC_KEY_VERSION:
-          expectWireType(wt, WireType.VARINT);
-          h.hmacKeyVersion = readUint32(r);
-          break;
-        case HeaderField.HMAC: {
-          expectWireType(wt, WireType.LEN);
-          const start = readDelimited(r, "bytes");
-          h.hmac = r.buf.subarray(start, r.pos);
-          break;
-        }
-        default:
-          if (tag === 0) throw new RangeError("zero tag");
-          r.skipType(wt);
+      const no = tag >>> 3;
+      const want = no < HEADER_WIRE.length ? HEADER_WIRE[no] : -1;
+      if (want < 0) {
+        if (tag === 0) throw new RangeError("zero tag");
+        r.skipType(wt);
+      } else if (want === WireType.LEN) {
+        expectWireType(wt, WireType.LEN);
+        const start = readDelimited(r, no === HeaderField.HMAC ? "bytes" : "string");
+        const value = r.buf.subarray(start, r.pos);
+        if (no === HeaderField.HMAC) h.hmac = value;
+        else h.hmacSigner = utf8.decode(value);
+      } else {
+        expectWireType(wt, WireType.VARINT);
+        const value = readUint32(r);
+        if (no === HeaderField.MESSAGE_LENGTH) h.messageLength = value;
+        else if (no === HeaderField.HMAC_HASH_FUNCTION) {
+          h.hmacHashFunction = (value | 0) as HmacHash;
+        } else h.hmacKeyVersion = value;
       }
     }
   } catch (err) {
