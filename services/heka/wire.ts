@@ -217,7 +217,7 @@ export class MessageScanner {
    * length-delimited values, start and end of the varint for the others;
    * start -1 when absent.
    */
-  readonly spans: Int32Array = new Int32Array(MESSAGE_WIRE.length * 2);
+  readonly spans: Int32Array = new Int32Array(MESSAGE_WIRE.length * 2).fill(-1);
   /** The value of each int32 field (severity, pid) by field number; stale when absent (see {@link spans}). */
   readonly int32s: Int32Array = new Int32Array(MESSAGE_WIRE.length);
   /** The timestamp's halves, `[low, high]`; 0 when absent. */
