@@ -24,7 +24,6 @@ import {
 } from "./message.ts";
 import { isValidUtf8, noteWireUtf8, type StringSlot } from "./invalid_utf8.ts";
 import {
-  expectWireType,
   F_NAME,
   F_NAME_END,
   F_REPRESENTATION,
@@ -38,13 +37,13 @@ import {
   MessageScanner,
   newWireReader,
   readDelimited,
+  readKnownField,
   readUint32,
   undecodableMessage,
   V_A,
   V_B,
   V_MEMBER,
   VALUE_STRIDE,
-  type WireReader,
   wireTag,
 } from "./wire.ts";
 
@@ -254,7 +253,7 @@ const HeaderField = {
 } as const;
 
 /** The wire type of each `Header` field, by number; -1 for unknown numbers. */
-const HEADER_WIRE: readonly number[] = [
+const HEADER_WIRE = Int8Array.from([
   -1,
   WireType.VARINT, // message_length
   -1,
@@ -262,7 +261,7 @@ const HEADER_WIRE: readonly number[] = [
   WireType.LEN, // hmac_signer
   WireType.VARINT, // hmac_key_version
   WireType.LEN, // hmac
-];
+]);
 
 /**
  * Writes a string field as valid UTF-8: lone surrogates become U+FFFD
@@ -335,21 +334,14 @@ export function decodeHeader(bytes: Uint8Array): HekaHeader {
   };
   try {
     while (r.pos < r.len) {
-      const tag = readUint32(r);
-      const wt = tag & 7;
-      const no = tag >>> 3;
-      const want = no < HEADER_WIRE.length ? HEADER_WIRE[no] : -1;
-      if (want < 0) {
-        if (tag === 0) throw new RangeError("zero tag");
-        r.skipType(wt);
-      } else if (want === WireType.LEN) {
-        expectWireType(wt, WireType.LEN);
+      const no = readKnownField(r, HEADER_WIRE);
+      if (no < 0) continue;
+      if (HEADER_WIRE[no] === WireType.LEN) {
         const start = readDelimited(r, no === HeaderField.HMAC ? "bytes" : "string");
         const value = r.buf.subarray(start, r.pos);
         if (no === HeaderField.HMAC) h.hmac = value;
         else h.hmacSigner = utf8.decode(value);
       } else {
-        expectWireType(wt, WireType.VARINT);
         const value = readUint32(r);
         if (no === HeaderField.MESSAGE_LENGTH) h.messageLength = value;
         else if (no === HeaderField.HMAC_HASH_FUNCTION) {

@@ -123,6 +123,25 @@ export function int64ToNumber(lo: number, hi: number): number {
 }
 
 /**
+ * Reads the next tag of a message whose fields' wire types are `wireTypes`
+ * (by number, -1 for unknown numbers). Returns the number of a known field,
+ * its wire type checked, with the reader at its value; or -1 after skipping
+ * an unknown field. A zero tag is an error.
+ */
+export function readKnownField(r: WireReader, wireTypes: Int8Array): number {
+  const tag = readUint32(r);
+  const no = tag >>> 3;
+  const want = no < wireTypes.length ? wireTypes[no] : -1;
+  if (want < 0) {
+    if (tag === 0) throw new RangeError("zero tag");
+    r.skipType(tag & 7);
+    return -1;
+  }
+  expectWireType(tag & 7, want as WireType);
+  return no;
+}
+
+/**
  * Reads the length of a length-delimited value and skips it, checking it
  * fits in the message; returns where the value starts (`r.pos` is its end).
  * `what` names the value in the error.
@@ -260,16 +279,8 @@ export class MessageScanner {
     this.fieldCount = 0;
     this.#valueCount = 0;
     while (r.pos < r.len) {
-      const tag = readUint32(r);
-      const wt = tag & 7;
-      const no = tag >>> 3;
-      const want = no < MESSAGE_WIRE.length ? MESSAGE_WIRE[no] : -1;
-      if (want < 0) {
-        if (tag === 0) throw new RangeError("zero tag");
-        r.skipType(wt);
-        continue;
-      }
-      expectWireType(wt, want as WireType);
+      const no = readKnownField(r, MESSAGE_WIRE);
+      if (no < 0) continue;
       const start = r.pos;
       switch (MESSAGE_VALUE[no]) {
         case AS_INT64:
