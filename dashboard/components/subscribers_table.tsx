@@ -10,69 +10,51 @@ import type { JSX } from "preact";
 import { formatSeconds } from "../format.ts";
 import type { SubscriberRow } from "../state.ts";
 import { LEVELS } from "../theme.ts";
-import { CountCell } from "./count_cell.tsx";
-import { FreshnessBadge } from "./status_badge.tsx";
+import { countColumn, senderColumn, statusTable } from "./status_table.tsx";
 
-/** The subscribers table. */
-export function SubscribersTable(p: { rows: SubscriberRow[] }): JSX.Element {
-  if (p.rows.length === 0) return <p class="empty">No subscriber has reported yet.</p>;
+/** The lag cell: coloured, with the level's symbol, once above the warn level. */
+function LagCell(p: { row: SubscriberRow }): JSX.Element {
+  const { lag, lagLevel } = p.row;
+  const flagged = lag !== null && lagLevel !== "ok";
   return (
-    <div class="table-wrap">
-      <table class="table" data-testid="subscribers-table">
-        <thead>
-          <tr>
-            <th scope="col">Subscriber</th>
-            <th scope="col" class="num">msgs/s</th>
-            <th scope="col" class="num">Batches/s</th>
-            <th scope="col" class="num">Batch size</th>
-            <th scope="col" class="num">Lag</th>
-            <th scope="col" class="num">Pending</th>
-            <th scope="col" class="num">Retries</th>
-            <th scope="col" class="num">Failed</th>
-            <th scope="col" class="num">Dead letters</th>
-            <th scope="col" class="num" title="items a store failed one by one, sent again alone">
-              Item retries
-            </th>
-            <th scope="col" class="num" title="items a store refused one by one (dead letters)">
-              Items refused
-            </th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {p.rows.map((r) => (
-            <tr key={r.label} data-testid="subscriber-row">
-              <td>
-                <div class="strong">{r.sender}</div>
-                <div class="mono sub">
-                  {r.host} · <span data-testid="subscriber-format">{r.format}</span>
-                </div>
-              </td>
-              <CountCell value={r.rate} strong />
-              <CountCell value={r.batchesPerSecond} />
-              <CountCell value={r.batchSize} />
-              <td
-                class="num"
-                style={r.lag !== null && r.lagLevel !== "ok"
-                  ? { color: LEVELS[r.lagLevel].color }
-                  : undefined}
-              >
-                {formatSeconds(r.lag)}
-                {r.lag !== null && r.lagLevel !== "ok" && ` ${LEVELS[r.lagLevel].symbol}`}
-              </td>
-              <CountCell value={r.pending} testId="subscriber-pending" />
-              <CountCell value={r.retries} bad />
-              <CountCell value={r.failures} bad testId="subscriber-failures" />
-              <CountCell value={r.deadLettered} bad testId="subscriber-dead-lettered" />
-              <CountCell value={r.itemRetries} testId="subscriber-item-retries" />
-              <CountCell value={r.itemsRefused} bad testId="subscriber-items-refused" />
-              <td>
-                <FreshnessBadge freshness={r.freshness} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <td class="num" style={flagged ? { color: LEVELS[lagLevel].color } : undefined}>
+      {formatSeconds(lag)}
+      {flagged && ` ${LEVELS[lagLevel].symbol}`}
+    </td>
   );
 }
+
+/** The subscribers table. */
+export const SubscribersTable = statusTable<SubscriberRow>({
+  empty: "No subscriber has reported yet.",
+  testId: "subscribers-table",
+  rowTestId: "subscriber-row",
+  rowKey: (r) => r.label,
+  columns: [
+    senderColumn("Subscriber", (r) => (
+      <>
+        {r.host} · <span data-testid="subscriber-format">{r.format}</span>
+      </>
+    )),
+    countColumn("msgs/s", (r) => r.rate, { strong: true }),
+    countColumn("Batches/s", (r) => r.batchesPerSecond),
+    countColumn("Batch size", (r) => r.batchSize),
+    { label: "Lag", num: true, cell: (r) => <LagCell row={r} /> },
+    countColumn("Pending", (r) => r.pending, { testId: "subscriber-pending" }),
+    countColumn("Retries", (r) => r.retries, { bad: true }),
+    countColumn("Failed", (r) => r.failures, { bad: true, testId: "subscriber-failures" }),
+    countColumn("Dead letters", (r) => r.deadLettered, {
+      bad: true,
+      testId: "subscriber-dead-lettered",
+    }),
+    countColumn("Item retries", (r) => r.itemRetries, {
+      title: "items a store failed one by one, sent again alone",
+      testId: "subscriber-item-retries",
+    }),
+    countColumn("Items refused", (r) => r.itemsRefused, {
+      title: "items a store refused one by one (dead letters)",
+      bad: true,
+      testId: "subscriber-items-refused",
+    }),
+  ],
+});

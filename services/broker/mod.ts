@@ -4,8 +4,30 @@
  *
  * @module
  */
-export * from "./connection.ts";
-export * from "./stream.ts";
-export * from "./publisher.ts";
-export * from "./stream_stats.ts";
-export * from "./max_payload.ts";
+export { connectBroker, guardLateSocketErrors } from "./connection.ts";
+export {
+  type BrokerConfig,
+  type BrokerOptions,
+  brokerOptions,
+  brokerVars,
+  connectionOptions,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  splitCredentials,
+} from "./connection_options.ts";
+export {
+  type ConnectFailure,
+  explainConnectError,
+  probeServerInfo,
+  type ServerInfo,
+} from "./connect_error.ts";
+export { ensureStream, type StreamSpec, subjectCovered } from "./stream.ts";
+export {
+  JetStreamPublisher,
+  type PublisherOptions,
+  type PublisherStats,
+  type PublishExtras,
+  publishHeaderBytes,
+  type PublishOutcome,
+} from "./publisher.ts";
+export { StreamStats } from "./stream_stats.ts";
+export { DEFAULT_MAX_PAYLOAD, serverMaxPayload } from "./max_payload.ts";

@@ -16,6 +16,7 @@ import { setImmediate } from "node:timers";
 import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection } from "nats";
 import type { Subscription } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
+import { withTimeout } from "../runtime/async.ts";
 import { serverMaxPayload } from "./max_payload.ts";
 
 /**
@@ -242,11 +243,7 @@ export class JetStreamPublisher {
   async drain(timeoutMs: number): Promise<boolean> {
     if (this.#inflight.size === 0) return true;
     this.#drained ??= Promise.withResolvers<void>();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<boolean>((r) => timer = setTimeout(() => r(false), timeoutMs));
-    const ok = await Promise.race([this.#drained.promise.then(() => true), timedOut]);
-    clearTimeout(timer);
-    return ok;
+    return await withTimeout(this.#drained.promise.then(() => true), timeoutMs, false);
   }
 
   /** Stops resending and unsubscribes; waiting publishes answer "unavailable". */
@@ -416,11 +413,7 @@ export class JetStreamPublisher {
   }
 
   #waitOrTimeout(ms: number): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return Promise.race([
-      this.waitForCapacity().then(() => true),
-      new Promise<boolean>((r) => timer = setTimeout(() => r(false), ms)),
-    ]).finally(() => clearTimeout(timer));
+    return withTimeout(this.waitForCapacity().then(() => true), ms, false);
   }
 
   #watchStatus(): void {

@@ -10,7 +10,47 @@
  *
  * @module
  */
-export * from "./config.ts";
-export * from "./env_var.ts";
-export * from "./values.ts";
-export * from "./redact.ts";
+export {
+  ConfigError,
+  type ConfigOf,
+  type ConfigSpec,
+  describeConfig,
+  helpTable,
+  helpText,
+  loadConfig,
+  parseEnv,
+  type ProgramInfo,
+} from "./config.ts";
+export {
+  bindAddressVar,
+  boolVar,
+  durationVar,
+  enumVar,
+  type EnvVar,
+  intVar,
+  jsonRecordVar,
+  listVar,
+  natsUrlVar,
+  optionalBindAddressVar,
+  redactTokens,
+  stringVar,
+  type TokenSource,
+  tokensVar,
+  urlVar,
+  type VarOptions,
+} from "./env_var.ts";
+export {
+  type BindAddress,
+  formatDuration,
+  parseBindAddress,
+  parseBool,
+  parseDuration,
+  parseList,
+} from "./values.ts";
+export {
+  REDACTED,
+  redactJsonValues,
+  redactUrl,
+  redactUrlList,
+  urlSecretReplacements,
+} from "./redact.ts";

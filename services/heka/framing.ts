@@ -135,6 +135,29 @@ export class FrameSplitter {
   }
 
   /**
+   * Copies the bytes still buffered (at most an unfinished record) into
+   * memory of the splitter's own and drops every reference to the pushed
+   * chunks, so the caller may reuse them. Frames returned earlier stay views
+   * into those chunks: only call this once they are no longer needed.
+   */
+  detach(): void {
+    if (this.#chunks.length === 0) return;
+    if (this.#buffered === 0) {
+      this.#chunks.length = 0;
+      this.#head = 0;
+      this.#offset = 0;
+      return;
+    }
+    const rest = new Uint8Array(this.#buffered);
+    this.#copyOut(0, rest);
+    this.#chunks = [rest];
+    this.#head = 0;
+    this.#offset = 0;
+    // A decoded header may hold views (its hmac) into the old chunks: decode it again.
+    this.#header = null;
+  }
+
+  /**
    * The next complete record, or `null` when more bytes are needed. Skips
    * garbage, invalid headers and oversized records on the way (see
    * {@link stats}).

@@ -61,6 +61,11 @@ export const httpReceiverSpec = {
     min: 1,
     description: "a request body not fully received within this is answered 408",
   }),
+  shutdownRequestTimeout: durationVar("RCVR_SHUTDOWN_REQUEST_TIMEOUT", {
+    default: "10s",
+    description:
+      "on SIGTERM/SIGINT, wait this long for requests in flight to finish before draining the store",
+  }),
   maxStreamBytes: intVar("RCVR_MAX_STREAM_BYTES", {
     default: 16 * 1024 * 1024,
     min: 64,

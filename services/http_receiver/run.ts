@@ -12,6 +12,7 @@ import { Logger } from "../log/mod.ts";
 import { type HttpReceiverConfig, httpReceiverSpec } from "./config.ts";
 import { createHandler } from "./handler.ts";
 import { hostPort } from "../runtime/ready.ts";
+import { withTimeout } from "../runtime/async.ts";
 
 /**
  * Runs the HTTP receiver with `cfg` until SIGTERM/SIGINT. Throws an
@@ -25,7 +26,7 @@ export async function runHttpReceiver(cfg: HttpReceiverConfig): Promise<void> {
   };
   const tls = loadTls(id.program, id.prefix, cfg.tlsCert, cfg.tlsKey);
   const auth = loadBearerAuth(id.program, "RCVR_AUTH_TOKENS", cfg.authTokens, {
-    log: new Logger(id.sender, cfg.loggingLevel),
+    log: new Logger(id.program, cfg.loggingLevel),
   });
   const parts = await openReceiver(id, cfg, httpReceiverSpec);
   const { log } = parts;
@@ -70,7 +71,7 @@ export async function runHttpReceiver(cfg: HttpReceiverConfig): Promise<void> {
     close: () => {
       tlsWatch?.close();
       auth?.close();
-      return Promise.race([server.shutdown(), new Promise<void>((r) => setTimeout(r, 10_000))]);
+      return withTimeout(server.shutdown(), cfg.shutdownRequestTimeout);
     },
   });
 }

@@ -50,6 +50,8 @@ interface OpenBatch<T> {
 
 const NEWLINE = 10;
 const MIN_CAPACITY = 4096;
+/** Posted batch buffers kept for reuse at most (posters in flight plus a few). */
+const POOL_MAX = 16;
 const encoder = new TextEncoder();
 
 /** Groups items into batches by count, bytes and time. */
@@ -60,6 +62,11 @@ export class Batcher<T> {
   #closed = false;
   /** Body size of the last batch: the first guess of the next one's. */
   #sizeHint = MIN_CAPACITY;
+  /**
+   * Buffers of posted batches, for the next ones: a fresh multi-MiB buffer
+   * costs page faults on every first write (about 1 s of CPU per GB here).
+   */
+  #pool: ArrayBuffer[] = [];
 
   constructor(o: BatcherOptions<T>) {
     if (!(o.maxItems >= 1) || !(o.maxBytes >= 1) || !(o.maxWaitMs >= 0)) {
@@ -110,6 +117,17 @@ export class Batcher<T> {
     else if (b.bytes >= this.#o.maxBytes) this.#handOver("bytes");
   }
 
+  /**
+   * Gives back the body of a batch this batcher handed over, once nothing
+   * uses it any more (posted): a later batch is written into it.
+   */
+  recycle(body: Uint8Array): void {
+    const buf = body.buffer;
+    if (!(buf instanceof ArrayBuffer) || this.#pool.length >= POOL_MAX) return;
+    if (buf.byteLength < MIN_CAPACITY || this.#pool.includes(buf)) return;
+    this.#pool.push(buf);
+  }
+
   /** Hands over the open batch now, if there is one. */
   flush(): void {
     this.#handOver("flush");
@@ -123,9 +141,13 @@ export class Batcher<T> {
 
   #start(atLeast = 0): OpenBatch<T> {
     const capacity = Math.max(MIN_CAPACITY, atLeast, Math.ceil(this.#sizeHint * 1.25));
+    // A pooled buffer that holds a batch like the last one will do (it grows if need be).
+    const enough = Math.max(MIN_CAPACITY, atLeast, this.#sizeHint);
+    let pooled = this.#pool.pop();
+    while (pooled !== undefined && pooled.byteLength < enough) pooled = this.#pool.pop();
     const b: OpenBatch<T> = {
       items: [],
-      buf: new Uint8Array(capacity),
+      buf: pooled !== undefined ? new Uint8Array(pooled) : new Uint8Array(capacity),
       bytes: 0,
       firstAt: performance.now(),
     };

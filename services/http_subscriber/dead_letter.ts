@@ -13,6 +13,7 @@
  */
 import { headers, type JetStreamClient, type NatsConnection } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
+import { sleep } from "../runtime/async.ts";
 
 /** Header names of a dead letter. */
 export const DeadLetterHeaders = {
@@ -104,8 +105,7 @@ export class DeadLetterPublisher {
     for (let round = 0; left.length > 0; round++) {
       if (signal.aborted) return false;
       if (round > 0) {
-        await new Promise((r) => setTimeout(r, this.#o.retryMs ?? 1000));
-        if (signal.aborted) return false;
+        if (!(await sleep(this.#o.retryMs ?? 1000, signal))) return false;
       }
       const results = await Promise.allSettled(left.map((item) => {
         const h = headers();

@@ -4,60 +4,11 @@
  *
  * @module
  */
-import { ConfigError, describeConfig, loadConfig } from "../config/mod.ts";
-import { errorMessage, Logger } from "../log/mod.ts";
-import { announceReady } from "../runtime/ready.ts";
-import { loadBearerAuth } from "../net/startup.ts";
-import { onShutdown } from "../runtime/shutdown.ts";
-import {
-  resolveSettings,
-  SUBSCRIBER_INFO,
-  SUBSCRIBER_SPEC,
-  type SubscriberSettings,
-} from "./config.ts";
-import { Subscriber } from "./subscriber.ts";
+import { loadConfig } from "../config/mod.ts";
 import { runMain } from "../runtime/exit.ts";
+import { subscriberInfo, subscriberSpec } from "./config.ts";
+import { runSubscriber } from "./run.ts";
 
 if (import.meta.main) {
-  await runMain(async () => {
-    const env = Deno.env.toObject();
-    const cfg = loadConfig(SUBSCRIBER_INFO, SUBSCRIBER_SPEC, Deno.args, env);
-    let settings: SubscriberSettings;
-    try {
-      settings = resolveSettings(cfg);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      console.error(`${SUBSCRIBER_INFO.name}: ${err.message}`);
-      Deno.exit(2);
-    }
-    const log = new Logger("http_subscriber", cfg.loggingLevel);
-    log.info("effective config", {
-      ...describeConfig(SUBSCRIBER_SPEC, env),
-      consumer: settings.consumer.name ?? "(ephemeral)",
-      connection_name: settings.connectionName,
-      dead_letter_subject: settings.deadLetterSubject,
-      ack_wait_ms: settings.consumer.ackWaitMs,
-      max_ack_pending: settings.consumer.maxAckPending,
-    });
-    if (cfg.clusterId !== "test-cluster") {
-      log.info("SUB_CLUSTER_ID is ignored: JetStream has no cluster id");
-    }
-    const statsAuth = loadBearerAuth(SUBSCRIBER_INFO.name, "SUB_STATS_TOKEN", cfg.statsToken, {
-      log,
-    });
-    const sub = new Subscriber(settings, log, { statsAuth });
-    onShutdown(log, () => sub.stop());
-    try {
-      await sub.start();
-      announceReady("http_subscriber", {
-        consumer: sub.consumerName,
-        stats: sub.statsAddress,
-        remote: sub.remote,
-      });
-    } catch (err) {
-      log.error("cannot start", { error: errorMessage(err) });
-      await sub.stop().catch(() => {});
-      Deno.exit(1);
-    }
-  });
+  await runMain(() => runSubscriber(loadConfig(subscriberInfo, subscriberSpec)));
 }

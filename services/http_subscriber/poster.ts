@@ -18,18 +18,16 @@
  * The URL may carry a secret (Sumo Logic puts it in the path): it is never
  * logged or returned in full, not even inside fetch's error messages.
  *
+ * One POST and its answer are `post_client.ts`'s; the retry rules
+ * (retryable statuses, backoff, `Retry-After`) are `retry_policy.ts`'s.
+ *
  * @module
  */
-import { REDACTED, redactUrl } from "../config/mod.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
-import type { ItemOutcome, RequestBuilder, ResponseInterpreter } from "./formats/format.ts";
-import { backoff, sleep } from "../runtime/async.ts";
-
-/** The fetch the poster uses (the global one, or a stub). */
-export type FetchFn = (
-  url: string,
-  init: RequestInit & { client?: Deno.HttpClient },
-) => Promise<Response>;
+import type { ItemOutcome, ResponseInterpreter } from "./formats/format.ts";
+import { sleep } from "../runtime/async.ts";
+import { PostClient, type PostClientOptions } from "./post_client.ts";
+import { backoffDelay } from "./retry_policy.ts";
 
 /** One failed attempt, for metrics. */
 export interface AttemptFailure {
@@ -57,14 +55,7 @@ export type PostOutcome =
   | { kind: "aborted"; reason: string; attempts: number };
 
 /** Options of a {@link BatchPoster}. */
-export interface PosterOptions {
-  url: string;
-  /** Requests in flight at most. */
-  concurrency: number;
-  /** One attempt's limit, response body included. */
-  timeoutMs: number;
-  /** Compress bodies (`Content-Encoding: gzip`). */
-  gzip?: boolean;
+export interface PosterOptions extends PostClientOptions {
   /** Answers of a non-retryable status before a body is rejected (≥ 1). */
   rejectAttempts: number;
   /** First backoff; doubles per attempt up to `retryMaxMs`, jittered to 50–100 %. */
@@ -72,18 +63,10 @@ export interface PosterOptions {
   retryMaxMs: number;
   /** Longest `Retry-After` honoured (default 10 minutes). */
   maxRetryAfterMs?: number;
-  /** Default `application/json`; the request builder's when there is one. */
-  contentType?: string;
-  /** Turns submitted records into request bodies (default: the records are the body). */
-  request?: RequestBuilder;
   /** Reads per-item results out of 2xx answers (ES bulk); needs `items` at submit. */
   response?: ResponseInterpreter;
-  /** Extra request headers (their values are secrets: scrubbed from logged errors). */
-  headers?: Record<string, string>;
   /** Called when items of a body are sent again alone. */
   onItemsRetried?: (count: number, status: number, reason: string) => void;
-  /** Default: the global fetch over one kept-alive Deno.HttpClient. */
-  fetch?: FetchFn;
   log: Logger;
   /** Called after every failed attempt. */
   onAttemptFailed?: (f: AttemptFailure) => void;
@@ -116,69 +99,10 @@ interface Job {
   resolve: (o: PostOutcome) => void;
 }
 
-/** Classification of an attempt's result. */
-type AttemptResult =
-  | { ok: true; status: number; text: string }
-  | {
-    ok: false;
-    status: number;
-    reason: string;
-    retryable: boolean;
-    retryAfterMs: number | undefined;
-  };
-
-const REASON_MAX = 300;
-
-/**
- * Parses a `Retry-After` header (delay seconds or an HTTP date) into
- * milliseconds from `now`; undefined when absent or malformed.
- */
-export function parseRetryAfter(
-  value: string | null,
-  now: number = Date.now(),
-): number | undefined {
-  if (value === null) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
-
-/**
- * Exponential backoff with jitter for the `attempt`-th retry (1-based):
- * `min × 2^(attempt-1)` capped at `max`, then a random 50–100 % of it.
- */
-export function backoffDelay(
-  attempt: number,
-  minMs: number,
-  maxMs: number,
-  random: () => number = Math.random,
-): number {
-  return backoff(attempt, minMs, maxMs, 0.5, random);
-}
-
-/** Whether an HTTP status is worth retrying without limit. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
-/** Gzips bytes with the platform's CompressionStream. */
-export async function gzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
-    new CompressionStream("gzip"),
-  );
-  return await new Response(stream).bytes();
-}
-
 /** Posts bodies to one URL, a fixed number at a time, retrying as described above. */
 export class BatchPoster {
   readonly #o: PosterOptions;
-  readonly #fetch: FetchFn;
-  readonly #client: Deno.HttpClient | undefined;
-  readonly #headers: Record<string, string>;
-  readonly #redactedUrl: string;
-  /** Secret texts and what replaces each, longest first. */
-  readonly #secrets: [string, string][];
+  readonly #client: PostClient;
   readonly #queue: Job[] = [];
   readonly #abort = new AbortController();
   readonly #idle = new Set<() => void>();
@@ -189,29 +113,7 @@ export class BatchPoster {
       throw new RangeError("concurrency and rejectAttempts must be ≥ 1");
     }
     this.#o = o;
-    if (o.fetch) {
-      this.#fetch = o.fetch;
-    } else {
-      this.#client = Deno.createHttpClient({ poolMaxIdlePerHost: o.concurrency });
-      this.#fetch = fetch;
-    }
-    this.#headers = {
-      "content-type": o.request?.contentType ?? o.contentType ?? "application/json",
-      "user-agent": "lagermeister-http-subscriber",
-    };
-    for (const [name, value] of Object.entries(o.headers ?? {})) {
-      this.#headers[name.toLowerCase()] = value;
-    }
-    if (o.gzip) this.#headers["content-encoding"] = "gzip";
-    this.#redactedUrl = redactUrl(o.url);
-    this.#secrets = secretParts(o.url, this.#redactedUrl);
-    for (const value of Object.values(o.headers ?? {})) {
-      // the whole value, and its token after a scheme word ("Bearer abc…")
-      for (const part of [value, value.replace(/^\S+\s+/, "")]) {
-        if (part.length >= 4) this.#secrets.push([part, REDACTED]);
-      }
-    }
-    this.#secrets.sort((a, b) => b[0].length - a[0].length);
+    this.#client = new PostClient(o, this.#abort.signal);
   }
 
   /** Requests in flight (including their backoff pauses). */
@@ -226,7 +128,7 @@ export class BatchPoster {
 
   /** The URL as it may be printed. */
   get redactedUrl(): string {
-    return this.#redactedUrl;
+    return this.#client.redactedUrl;
   }
 
   /**
@@ -263,14 +165,12 @@ export class BatchPoster {
   /** Aborts what is left and releases the connections. */
   close(): void {
     this.abort("poster closed");
-    this.#client?.close();
+    this.#client.close();
   }
 
   /** Replaces the URL and its secret parts in a text (e.g. fetch's error messages). */
   scrub(text: string): string {
-    let out = text;
-    for (const [secret, replacement] of this.#secrets) out = out.replaceAll(secret, replacement);
-    return out;
+    return this.#client.scrub(text);
   }
 
   #pump(): void {
@@ -302,12 +202,12 @@ export class BatchPoster {
     const perItem = o.response !== undefined && job.items !== undefined;
     /** The records still to send (undefined: all of them). */
     let pending: number[] | undefined;
-    let body = await this.#body(job.body, pending);
+    let body = await this.#client.body(job.body, pending);
     let rejections = 0;
     let refused = 0;
     for (let attempt = 1;; attempt++) {
       if (signal.aborted) return { kind: "aborted", reason: "aborted", attempts: attempt - 1 };
-      let r = await this.#attempt(body, perItem);
+      let r = await this.#client.attempt(body, perItem);
       if (r.ok && perItem) {
         const count = pending?.length ?? job.items!.count;
         let outcomes: ItemOutcome[] | undefined;
@@ -334,7 +234,7 @@ export class BatchPoster {
           refused += settled.refused;
           if (settled.retry.length > 0) {
             pending = settled.retry;
-            body = await this.#body(job.body, pending);
+            body = await this.#client.body(job.body, pending);
             const first = outcomes.find((x) => x.kind === "retry") as {
               status: number;
               reason: string;
@@ -391,7 +291,7 @@ export class BatchPoster {
       if (delayMs === undefined) {
         o.log.warn("remote rejected the batch", {
           batch: job.label,
-          url: this.#redactedUrl,
+          url: this.#client.redactedUrl,
           status: r.status,
           reason: r.reason,
           attempts: attempt,
@@ -417,7 +317,7 @@ export class BatchPoster {
       if (attempt <= 3 || attempt % 10 === 0) {
         o.log.warn("POST failed; retrying", {
           batch: job.label,
-          url: this.#redactedUrl,
+          url: this.#client.redactedUrl,
           status: r.status || undefined,
           reason: r.reason,
           attempt,
@@ -428,13 +328,6 @@ export class BatchPoster {
         return { kind: "aborted", reason: r.reason, attempts: attempt };
       }
     }
-  }
-
-  /** The request body (built and gzipped) for the records `only` (undefined: all). */
-  async #body(records: Uint8Array, only: number[] | undefined): Promise<Uint8Array> {
-    const request = this.#o.request;
-    const body = request === undefined ? records : request.build(records, only);
-    return this.#o.gzip ? await gzipBytes(body) : body;
   }
 
   /**
@@ -476,94 +369,4 @@ export class BatchPoster {
     }
     return { retry, refused };
   }
-
-  async #attempt(body: Uint8Array, readText = false): Promise<AttemptResult> {
-    const o = this.#o;
-    const timeout = AbortSignal.timeout(o.timeoutMs);
-    const signal = AbortSignal.any([timeout, this.#abort.signal]);
-    let res: Response;
-    try {
-      res = await this.#fetch(o.url, {
-        method: "POST",
-        body: body as Uint8Array<ArrayBuffer>,
-        headers: this.#headers,
-        signal,
-        redirect: "manual",
-        ...(this.#client ? { client: this.#client } : {}),
-      });
-    } catch (err) {
-      const reason = timeout.aborted
-        ? `timeout after ${o.timeoutMs} ms`
-        : this.scrub(errorWithCause(err));
-      return { ok: false, status: 0, reason, retryable: true, retryAfterMs: undefined };
-    }
-    const status = res.status;
-    if (status >= 200 && status < 300) {
-      // Read the answer to the end so the connection goes back to the pool.
-      if (!readText) {
-        await res.arrayBuffer().catch(() => {});
-        return { ok: true, status, text: "" };
-      }
-      try {
-        return { ok: true, status, text: await res.text() };
-      } catch (err) {
-        const reason = timeout.aborted
-          ? `timeout after ${o.timeoutMs} ms reading the answer`
-          : this.scrub(`reading the answer failed: ${errorWithCause(err)}`);
-        return { ok: false, status: 0, reason, retryable: true, retryAfterMs: undefined };
-      }
-    }
-    let text = "";
-    try {
-      text = await res.text();
-    } catch {
-      // a timeout or reset while reading the error answer: the status is enough
-    }
-    const detail = text.replace(/\s+/g, " ").trim().slice(0, REASON_MAX);
-    const reason = this.scrub(`HTTP ${status}${detail ? `: ${detail}` : ""}`);
-    return {
-      ok: false,
-      status,
-      reason,
-      retryable: isRetryableStatus(status),
-      retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
-    };
-  }
-}
-
-/** An error's message with its cause's (fetch puts the useful part, and the URL, there). */
-function errorWithCause(err: unknown): string {
-  const msg = errorMessage(err);
-  const cause = err instanceof Error ? err.cause : undefined;
-  return cause === undefined ? msg : `${msg}: ${errorMessage(cause)}`;
-}
-
-/**
- * The forms a URL's secret may take inside error messages, with their
- * replacements (the whole URL, or its path, by the redacted URL; a bare
- * token by `***`), longest first.
- */
-function secretParts(url: string, redacted: string): [string, string][] {
-  const parts = new Map<string, string>([[url, redacted]]);
-  try {
-    const u = new URL(url);
-    parts.set(u.href, redacted);
-    const tail = u.pathname + u.search;
-    if (tail.length > 1) parts.set(tail, redacted);
-    // A remote may quote just the token: every long path segment after the
-    // first (which redactUrl keeps), query value and credential is one.
-    const segments = u.pathname.split("/").filter((s) => s !== "").slice(1);
-    for (const s of [...segments, ...u.searchParams.values(), u.username, u.password]) {
-      if (s.length < 8) continue;
-      parts.set(s, REDACTED);
-      try {
-        parts.set(decodeURIComponent(s), REDACTED);
-      } catch {
-        // not percent-encoded text
-      }
-    }
-  } catch {
-    // not a URL: the raw text is all there is
-  }
-  return [...parts].sort((a, b) => b[0].length - a[0].length);
 }

@@ -6,7 +6,8 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
-import type { FetchFn } from "./poster.ts";
+import type { FetchFn } from "./post_client.ts";
+import { sleep } from "../runtime/async.ts";
 
 /** Options of {@link stubFetch}. */
 export interface StubOptions {
@@ -22,26 +23,13 @@ export interface StubOptions {
 export function stubFetch(o: StubOptions = {}): FetchFn {
   const min = o.minDelayMs ?? 50;
   const max = o.maxDelayMs ?? 700;
-  return (_url, init) => {
+  return async (_url, init) => {
     const signal = init.signal ?? undefined;
     const delay = min + Math.random() * (max - min);
-    return new Promise<Response>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        const body = init.body;
-        const bytes = body instanceof Uint8Array ? body.length : 0;
-        o.log?.debug("stub remote accepted a batch", { bytes, delay_ms: Math.round(delay) });
-        resolve(Response.json({ status: "ok", stub: true }));
-      }, delay);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    if (!(await sleep(delay, signal))) throw signal?.reason;
+    const body = init.body;
+    const bytes = body instanceof Uint8Array ? body.length : 0;
+    o.log?.debug("stub remote accepted a batch", { bytes, delay_ms: Math.round(delay) });
+    return Response.json({ status: "ok", stub: true });
   };
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { errorMessage, type Logger } from "../log/mod.ts";
+import { backoff } from "../runtime/async.ts";
 import { openPoster, type Poster } from "./http_client.ts";
 import type { Pacer, SendStats } from "./pacer.ts";
 import type { MessageStamper } from "./stamp.ts";
@@ -56,7 +57,7 @@ async function runClient(o: HttpSenderOptions, id: number): Promise<void> {
           stats.failed++;
           break;
         }
-        await pacer.sleep(100 * networkAttempts);
+        await pacer.sleep(backoff(networkAttempts, 100, 1000));
         continue;
       }
       const code = String(result.status);

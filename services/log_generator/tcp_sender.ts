@@ -7,6 +7,7 @@
  * @module
  */
 import { errorMessage, type Logger } from "../log/mod.ts";
+import { backoff } from "../runtime/async.ts";
 import type { Pacer, SendStats } from "./pacer.ts";
 import type { MessageStamper } from "./stamp.ts";
 
@@ -47,7 +48,7 @@ async function connect(o: TcpSenderOptions, id: number): Promise<Deno.TcpConn | 
       if (attempt === 1 || attempt % 10 === 0) {
         o.log.warn("cannot connect; retrying", { connection: id, error: errorMessage(err) });
       }
-      await o.pacer.sleep(Math.min(1000, 50 * attempt));
+      await o.pacer.sleep(backoff(attempt, 50, 1000));
     }
   }
   return undefined;

@@ -4,7 +4,19 @@
  *
  * @module
  */
-export * from "./event.ts";
-export * from "./registry.ts";
-export * from "./reporter.ts";
-export * from "./stats_server.ts";
+export {
+  type MetricEvent,
+  metricEventSchema,
+  MetricTypes,
+  STATS_SUBJECT,
+  thresholdSchema,
+} from "./event.ts";
+export { Counter, Gauge, MetricsRegistry } from "./registry.ts";
+export {
+  counterRate,
+  type MetricSource,
+  type ReporterOptions,
+  sourceHost,
+  StatsReporter,
+} from "./reporter.ts";
+export { serveStats, statsHandler, type StatsServerOptions } from "./stats_server.ts";

@@ -5,9 +5,28 @@
  *
  * @module
  */
-export * from "./bearer_auth.ts";
-export * from "./client_cert_listener.ts";
-export * from "./http_server.ts";
-export * from "./reload_signal.ts";
-export * from "./startup.ts";
-export * from "./tls_files.ts";
+export {
+  type AuthRefusal,
+  type AuthResult,
+  BearerAuth,
+  type BearerAuthOptions,
+  readTokens,
+  TokenSourceError,
+} from "./bearer_auth.ts";
+export {
+  ClientCertConn,
+  ClientCertListener,
+  type ClientCertListenerOptions,
+} from "./client_cert_listener.ts";
+export { type HttpServer, type HttpServerOptions, serveHttp } from "./http_server.ts";
+export { onReloadSignal } from "./reload_signal.ts";
+export { loadBearerAuth, loadTls, watchTls } from "./startup.ts";
+export {
+  readTlsFiles,
+  type TlsFiles,
+  TlsFilesError,
+  type TlsMaterial,
+  type TlsWatch,
+  watchTlsFiles,
+  type WatchTlsOptions,
+} from "./tls_files.ts";

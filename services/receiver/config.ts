@@ -94,6 +94,11 @@ export function receiverVars(prefix: string, statsDefault: string) {
       description:
         "bearer token(s) for /debug/vars and /metrics (comma list or @file); /health stays open but shows only its status without one",
     }),
+    shutdownTimeout: durationVar(`${prefix}SHUTDOWN_TIMEOUT`, {
+      default: "30s",
+      description:
+        "on SIGTERM/SIGINT, wait this long for JetStream to acknowledge what was accepted; exit 1 if some is not",
+    }),
     loggingLevel: enumVar(`${prefix}LOGGING_LEVEL`, LOG_LEVELS, {
       default: "info",
       description: "error, warn, info or debug",

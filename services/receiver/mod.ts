@@ -4,10 +4,17 @@
  *
  * @module
  */
-export * from "./config.ts";
-export * from "./gate.ts";
-export * from "./store.ts";
-export * from "./metrics.ts";
-export * from "./runtime.ts";
-export * from "./sink.ts";
-export * from "./packer.ts";
+export { receiverVars } from "./config.ts";
+export { MessageGate, type Verdict } from "./gate.ts";
+export { closeStore, openStore, type Store, type StoreConfig } from "./store.ts";
+export { ReceiverMetrics } from "./metrics.ts";
+export {
+  openReceiver,
+  type ReceiverConfig,
+  type ReceiverIdentity,
+  type ReceiverParts,
+  serveReceiver,
+  type TransportHooks,
+} from "./runtime.ts";
+export { type MessageSink, PerMessageSink } from "./sink.ts";
+export { ChunkPacker, HEADER_ROOM, type PackerOptions, type PackerStats } from "./packer.ts";

@@ -39,13 +39,15 @@ export interface ReceiverConfig extends StoreConfig {
   packBytes: number;
   packLinger: number;
   packInflightBytes: number;
+  /** `*_SHUTDOWN_TIMEOUT`: how long shutdown waits for unacknowledged publishes. */
+  shutdownTimeout: number;
 }
 
 /** Names of a receiver program. */
 export interface ReceiverIdentity {
-  /** Program name for errors and metric names, e.g. `tcp_receiver`. */
+  /** Program name for errors, logs, the readiness line and metric names, e.g. `tcp_receiver`. */
   program: string;
-  /** `Sender` of its MetricEvents and its log name, e.g. `tcp-receiver`. */
+  /** `Sender` of its MetricEvents, e.g. `tcp-receiver` (what dashboards know it by). */
   sender: string;
   /** Env var prefix, e.g. `TCPRCVR_`. */
   prefix: string;
@@ -73,7 +75,7 @@ export async function openReceiver(
   cfg: ReceiverConfig,
   spec: ConfigSpec,
 ): Promise<ReceiverParts> {
-  const log = new Logger(id.sender, cfg.loggingLevel);
+  const log = new Logger(id.program, cfg.loggingLevel);
   let gate: MessageGate;
   try {
     gate = new MessageGate(cfg.matchSpec);
@@ -133,9 +135,9 @@ function warnIfAboveServerLimit(
   const limit = sink.maxMessageBytes();
   if (cfg.maxMessageSize <= limit) return;
   log.warn(`${id.prefix}MAX_MESSAGE_SIZE is above what the NATS server stores`, {
-    maxMessageSize: cfg.maxMessageSize,
-    serverLimit: limit,
-    maxPayload: store.nc.info?.max_payload ?? 0,
+    max_message_size: cfg.maxMessageSize,
+    server_limit: limit,
+    max_payload: store.nc.info?.max_payload ?? 0,
     larger: "refused and counted as too_large (HTTP 413)",
   });
 }
@@ -190,7 +192,7 @@ export function serveReceiver(
     parts.sink.flush();
     reporter.stop();
     streamStats.stop();
-    const all = await closeStore(store, 30_000, log);
+    const all = await closeStore(store, cfg.shutdownTimeout, log);
     await stats?.shutdown();
     log.info("stopped", { stored: metrics.storedMessages });
     return all ? 0 : 1;

@@ -32,6 +32,12 @@ export interface MessageSink {
     msgIds: readonly string[],
     deadline: number,
   ): Promise<PublishOutcome>;
+  /**
+   * True when {@link send} and {@link store} copy the message before they
+   * return, so the caller may reuse its buffer (the TCP listener then reads
+   * into one buffer again and again instead of a fresh one per read).
+   */
+  readonly copiesMessages: boolean;
   /** Sends whatever waits for more company now (shutdown). */
   flush(): void;
   /** Log messages acknowledged by JetStream. */
@@ -42,6 +48,9 @@ export interface MessageSink {
 
 /** Today's format: one JetStream message per log message, `Nats-Msg-Id` = its uuid. */
 export class PerMessageSink implements MessageSink {
+  /** The publisher keeps each message (a view) until it is acknowledged. */
+  readonly copiesMessages = false;
+
   constructor(readonly publisher: JetStreamPublisher) {}
 
   get blocked(): boolean {

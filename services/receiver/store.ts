@@ -13,6 +13,7 @@ import {
   JetStreamPublisher,
 } from "../broker/mod.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
+import { backoff, sleep } from "../runtime/async.ts";
 
 /** The part of a receiver's config {@link openStore} needs. */
 export interface StoreConfig extends BrokerConfig {
@@ -58,7 +59,7 @@ export async function openStore(cfg: StoreConfig, log: Logger): Promise<Store> {
           error: errorMessage(err),
         });
       }
-      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * attempt)));
+      await sleep(backoff(attempt, 100, 2000));
     }
   }
   const publisher = new JetStreamPublisher(nc, {

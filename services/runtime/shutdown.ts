@@ -5,6 +5,7 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
+import { errorMessage } from "./async.ts";
 
 /** A repeat of a signal within this is taken as the same one (`deno task` forwards signals). */
 const REPEAT_WINDOW_MS = 2000;
@@ -28,7 +29,7 @@ export function onShutdown(log: Logger, stop: () => Promise<number | void>): voi
     stop().then(
       (code) => Deno.exit(code ?? 0),
       (err) => {
-        log.error("shutdown failed", { error: err instanceof Error ? err.message : String(err) });
+        log.error("shutdown failed", { error: errorMessage(err) });
         Deno.exit(1);
       },
     );

@@ -6,6 +6,8 @@
  * @module
  */
 import type { Logger } from "../log/mod.ts";
+import { countLines, readDecodedBody } from "../net/request_body.ts";
+import { errorMessage } from "../runtime/async.ts";
 
 /** A running local sink. */
 export interface LocalSink {
@@ -30,24 +32,25 @@ export async function startLocalSink(
     if (req.method !== "POST") {
       return Response.json({ status: "error", message: "POST batches here" }, { status: 405 });
     }
-    let body = req.body;
-    if (!body) return Response.json({ status: "ok" });
-    if (req.headers.get("content-encoding") === "gzip") {
-      body = body.pipeThrough(new DecompressionStream("gzip"));
+    if (!req.body) return Response.json({ status: "ok" });
+    let bytes = await readDecodedBody(req);
+    if (bytes[bytes.length - 1] !== 10) {
+      const ended = new Uint8Array(bytes.length + 1);
+      ended.set(bytes);
+      ended[bytes.length] = 10;
+      bytes = ended;
     }
-    let text = await new Response(body).text();
-    if (!text.endsWith("\n")) text += "\n";
     const file = `${dir}/${new Date().toISOString().slice(0, 10)}.ndjson`;
-    const write = tail.then(() => Deno.writeTextFile(file, text, { append: true }));
+    const write = tail.then(() => Deno.writeFile(file, bytes, { append: true }));
     tail = write.catch(() => {});
     try {
       await write;
     } catch (err) {
-      log.error("local sink cannot write", { file, error: (err as Error).message });
+      log.error("local sink cannot write", { file, error: errorMessage(err) });
       return Response.json({ status: "error", message: "cannot write" }, { status: 500 });
     }
     counts.batches++;
-    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) counts.lines++;
+    counts.lines += countLines(bytes);
     return Response.json({ status: "ok" });
   });
   const addr = server.addr;

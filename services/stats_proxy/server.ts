@@ -8,6 +8,9 @@
  * set headers on a WebSocket); the page itself and a terse `/health` stay
  * open.
  *
+ * The answers' headers and the dashboard files are `http_responses.ts`'s,
+ * the WebSocket's token `socket_token.ts`'s.
+ *
  * @module
  */
 import type { NatsConnection, Subscription } from "nats";
@@ -18,16 +21,13 @@ import type { DashboardAssets } from "./assets.ts";
 import { type ClientInfo, WsClient } from "./client.ts";
 import { MetricCatalog, Ring } from "./history.ts";
 import { isCrossOrigin, originAllowed } from "./origin.ts";
-import type { AuthResult, BearerAuth } from "../net/bearer_auth.ts";
+import type { BearerAuth } from "../net/bearer_auth.ts";
 import { type HttpServer, serveHttp } from "../net/http_server.ts";
 import type { TlsMaterial } from "../net/tls_files.ts";
 import { withTimeout } from "../runtime/async.ts";
 import { STATS_PROXY_PORT } from "../config/ports.ts";
-
-/** The WebSocket subprotocol the proxy answers with when the dashboard sends its token. */
-export const WS_PROTOCOL = "lagermeister";
-/** Prefix of the subprotocol that carries the token (`bearer.` + base64url of it). */
-export const WS_TOKEN_PREFIX = "bearer.";
+import { assetResponse, errorResponse, SECURITY_HEADERS } from "./http_responses.ts";
+import { checkSocketToken, offeredProtocols, WS_PROTOCOL } from "./socket_token.ts";
 
 /** Options of {@link StatsProxy.start}. */
 export interface StatsProxyOptions {
@@ -78,28 +78,6 @@ export interface ProxyHealth {
 const MAX_EVENT_BYTES = 8192;
 /** How often queued events are retried for slow clients. */
 const FLUSH_INTERVAL_MS = 25;
-
-const SECURITY_HEADERS: Record<string, string> = {
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
-
-const PAGE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
-
-function errorResponse(status: number, message: string, headers?: HeadersInit): Response {
-  const h = new Headers(headers);
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) h.set(k, v);
-  return Response.json({ status: "error", message }, { status, headers: h });
-}
 
 /** A running stats proxy. */
 export class StatsProxy {
@@ -299,7 +277,7 @@ export class StatsProxy {
           headers: { ...SECURITY_HEADERS, ...cors, "cache-control": "no-store" },
         });
       }
-      const r = path === "/messages" ? this.#checkSocketToken(req, auth) : auth.check(req);
+      const r = path === "/messages" ? checkSocketToken(req, auth) : auth.check(req);
       if (!r.ok) return auth.unauthorized(r.reason, { ...SECURITY_HEADERS, ...cors });
     }
     switch (path) {
@@ -317,48 +295,7 @@ export class StatsProxy {
         });
       }
     }
-    return this.#asset(req, path);
-  }
-
-  /** A WebSocket's token: the Authorization header, or the `bearer.` subprotocol. */
-  #checkSocketToken(req: Request, auth: BearerAuth): AuthResult {
-    if (req.headers.get("authorization") !== null) return auth.check(req);
-    const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) =>
-      p.trim()
-    );
-    const carried = offered.find((p) => p.startsWith(WS_TOKEN_PREFIX));
-    if (carried === undefined) return auth.checkToken(undefined);
-    let token: string;
-    try {
-      const b64 = carried.slice(WS_TOKEN_PREFIX.length).replaceAll("-", "+").replaceAll("_", "/");
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      token = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      token = "\0"; // not base64url: counted as a wrong token
-    }
-    return auth.checkToken(token);
-  }
-
-  #asset(req: Request, path: string): Response {
-    const assets = this.#o.assets;
-    const file = assets?.files.get(path);
-    if (!file) {
-      if ((path === "/" || path === "/index.html") && !assets?.files.size) {
-        return errorResponse(503, assets?.problem ?? "the dashboard is not built");
-      }
-      return errorResponse(404, "not found");
-    }
-    const headers: Record<string, string> = {
-      ...SECURITY_HEADERS,
-      "content-type": file.contentType,
-      "cache-control": "no-cache",
-      etag: file.etag,
-    };
-    if (file.contentType.startsWith("text/html")) headers["content-security-policy"] = PAGE_CSP;
-    if (req.headers.get("if-none-match") === file.etag) {
-      return new Response(null, { status: 304, headers });
-    }
-    return new Response(req.method === "HEAD" ? null : file.body, { headers });
+    return assetResponse(req, this.#o.assets, path);
   }
 
   #upgrade(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response {
@@ -367,9 +304,7 @@ export class StatsProxy {
     }
     if (this.#stopped) return errorResponse(503, "stats proxy shutting down");
     const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`; // unreadable after the upgrade
-    const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) =>
-      p.trim()
-    );
+    const offered = offeredProtocols(req);
     const { socket, response } = Deno.upgradeWebSocket(req, {
       idleTimeout: 60,
       // A browser closes a socket whose server picks none of the offered subprotocols.

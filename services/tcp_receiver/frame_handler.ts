@@ -30,6 +30,14 @@ export class FrameHandler {
     return this.sink.blocked;
   }
 
+  /**
+   * True when {@link handle} keeps no view of the frame's bytes once it
+   * returns (the sink copies): the caller may then reuse its read buffer.
+   */
+  get copiesFrames(): boolean {
+    return this.sink.copiesMessages;
+  }
+
   /** Resolves when the sink takes more. */
   ready(): Promise<void> {
     return this.sink.ready();

@@ -251,6 +251,8 @@ export class TcpListener {
     let invalid = 0;
     let oversized = 0;
     let size = MIN_READ;
+    const reuse = handler.copiesFrames;
+    let buf: Uint8Array | undefined;
     if ("handshake" in c.conn) {
       // Idle sweeping covers a client that never finishes the handshake.
       try {
@@ -264,8 +266,11 @@ export class TcpListener {
     try {
       while (!this.#closed) {
         if (handler.blocked) await this.#wait(c);
-        // A fresh buffer per read: frames are views into it until acknowledged.
-        const buf = new Uint8Array(size);
+        // Frames are views into the read buffer. When the sink copies them
+        // (packed), the buffer is read into again: a fresh 256 KiB buffer per
+        // read costs page faults on every first write. Otherwise (one
+        // message each) the views live until acknowledged: a fresh buffer.
+        if (buf === undefined || buf.length !== size || !reuse) buf = new Uint8Array(size);
         const n = await c.conn.read(buf);
         if (n === null) break;
         const now = performance.now();
@@ -278,6 +283,7 @@ export class TcpListener {
           handler.handle(f, c.peer);
           if (handler.blocked) await this.#wait(c);
         }
+        if (reuse) splitter.detach();
         if (splitter.buffered === 0) c.lastClean = now;
         if (stats.garbageBytes !== garbage) {
           this.#garbageBytes.value += stats.garbageBytes - garbage;

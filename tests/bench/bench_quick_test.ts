@@ -5,8 +5,8 @@
  * writing results.json and rates.svg.
  */
 import assert from "node:assert/strict";
-import { SCENARIOS } from "../../tools/bench/scenarios.ts";
-import { ServiceProcess } from "../helpers/process.ts";
+import { SCENARIOS } from "../../tools/bench/scenarios/mod.ts";
+import { ProgramProcess } from "../../testing/mod.ts";
 
 Deno.test({
   name: "bench --smoke: every scenario prints a JSON line and runs; results and chart are written",
@@ -15,7 +15,7 @@ Deno.test({
     const out = await Deno.makeTempDir({ prefix: "lm-bench-test-" });
     try {
       const t0 = performance.now();
-      const r = await ServiceProcess.run("tools/bench/main.ts", {}, ["--smoke", "--out", out]);
+      const r = await ProgramProcess.run("tools/bench/main.ts", {}, ["--smoke", "--out", out]);
       const seconds = (performance.now() - t0) / 1000;
       assert.ok(seconds < 120, `smoke bench took ${seconds.toFixed(1)} s`);
       assert.equal(

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import { ensureStream, JetStreamPublisher } from "../../services/broker/mod.ts";
 import { Logger } from "../../services/log/mod.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 
 const log = new Logger("test", "warn");
 

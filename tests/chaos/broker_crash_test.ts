@@ -6,9 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "nats";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer, Sink } from "../../testing/mod.ts";
 import { startHttpReceiver, startTcpReceiver } from "../helpers/receivers.ts";
-import { Sink } from "../helpers/sink.ts";
 import { expectDelivered, expectStored, httpClients, startSubscriber, tcpStream } from "./load.ts";
 
 Deno.test("broker SIGKILLed twice under TCP and HTTP load: nothing accepted is lost", async () => {

@@ -5,9 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "nats";
-import { startCluster } from "../helpers/nats_server.ts";
+import { Sink, startCluster } from "../../testing/mod.ts";
 import { startHttpReceiver, startTcpReceiver } from "../helpers/receivers.ts";
-import { Sink } from "../helpers/sink.ts";
 import { expectDelivered, expectStored, httpClients, startSubscriber, tcpStream } from "./load.ts";
 
 Deno.test("3-node cluster, R3 stream: killing the stream leader loses nothing", async () => {
@@ -40,7 +39,7 @@ Deno.test("3-node cluster, R3 stream: killing the stream leader loses nothing", 
     console.log(`HTTP answers: ${JSON.stringify(h.statuses)}`);
     // The stream may still be electing its new leader: ask until one answers.
     let newLeader: string | undefined;
-    for (let t = Date.now(); !newLeader && Date.now() - t < 15_000;) {
+    for (const t = Date.now(); !newLeader && Date.now() - t < 15_000;) {
       newLeader = await jsm.streams.info("LAGERMEISTER")
         .then((i) => i.cluster?.leader, () => undefined);
       if (!newLeader) await new Promise((r) => setTimeout(r, 250));

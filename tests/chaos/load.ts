@@ -8,9 +8,8 @@ import assert from "node:assert/strict";
 import type { NatsConnection } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { makeMessage, readStream } from "../helpers/messages.ts";
-import { ServiceProcess } from "../helpers/process.ts";
+import { ProgramProcess, type Sink } from "../../testing/mod.ts";
 import { postMessage } from "../helpers/receivers.ts";
-import type { Sink } from "../helpers/sink.ts";
 
 /** Streams `count` messages over one TCP connection, `perWrite` frames per write, pausing between writes. */
 export async function tcpStream(
@@ -143,8 +142,8 @@ export async function expectDelivered(
 }
 
 /** The subscriber as a child process posting to `sink`, durable, from the first message. */
-export function startSubscriber(natsUrl: string, sink: Sink, name: string): ServiceProcess {
-  return ServiceProcess.start("services/http_subscriber/main.ts", {
+export function startSubscriber(natsUrl: string, sink: Sink, name: string): ProgramProcess {
+  return ProgramProcess.start("services/http_subscriber/main.ts", {
     SUB_NATS_URL: natsUrl,
     SUB_CLIENT_ID: name,
     SUB_DURABLE: name,

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "nats";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { rssBytes } from "../helpers/proc_stats.ts";
 import { startHttpReceiver, startTcpReceiver } from "../helpers/receivers.ts";
 import { expectStored, httpClients, tcpStream } from "./load.ts";

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { denortUrl, runWithTimeout } from "../../tools/compile/compile.ts";
 import { COMPILE_TARGETS } from "../../tools/compile/programs.ts";
-import { repoPath } from "../helpers/process.ts";
+import { repoPath } from "../../testing/mod.ts";
 import { tcpReceiverPipeline } from "./pipeline.ts";
 
 /** Deno's cache folder (DENO_DIR), where deno compile keeps downloaded denort zips. */

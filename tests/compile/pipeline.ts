@@ -10,72 +10,8 @@ import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { makeMessage, readStream, streamMessages } from "../helpers/messages.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
-import { waitForPort } from "../helpers/process.ts";
+import { freePort, NatsServer, ProgramProcess, waitForPort } from "../../testing/mod.ts";
 import { concat } from "../helpers/receivers.ts";
-
-/** A started command with its stderr collected. */
-export interface RunningCommand {
-  child: Deno.ChildProcess;
-  stderr: () => string;
-  /** Waits until stderr matches (or throws after `ms`, showing it). */
-  waitFor: (pattern: RegExp, ms?: number) => Promise<void>;
-  /** SIGTERM (SIGKILL after 15 s) and wait for the exit. */
-  stop: () => Promise<Deno.CommandStatus>;
-}
-
-/** Starts `command[0]` with the rest as arguments and `env` added. */
-export function startCommand(command: string[], env: Record<string, string>): RunningCommand {
-  const child = new Deno.Command(command[0], {
-    args: command.slice(1),
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  let exited: Deno.CommandStatus | undefined;
-  const status = child.status.then((s) => exited = s);
-  const pump = (async () => {
-    const d = new TextDecoder();
-    for await (const chunk of child.stderr) text += d.decode(chunk, { stream: true });
-  })().catch(() => {});
-  return {
-    child,
-    stderr: () => text,
-    async waitFor(pattern, ms = 20_000) {
-      const deadline = Date.now() + ms;
-      while (Date.now() < deadline && !exited) {
-        if (pattern.test(text)) return;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      if (pattern.test(text)) return;
-      throw new Error(
-        `${pattern} not seen (exited: ${JSON.stringify(exited)}); stderr:\n${text.slice(-3000)}`,
-      );
-    },
-    async stop() {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // gone
-        }
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // gone
-        }
-      }, 15_000);
-      const s = await status;
-      clearTimeout(timer);
-      await pump;
-      return s;
-    },
-  };
-}
 
 /**
  * Runs the TCP receiver from `command` against a fresh nats-server, sends
@@ -84,7 +20,7 @@ export function startCommand(command: string[], env: Record<string, string>): Ru
 export async function tcpReceiverPipeline(command: string[], count = 5): Promise<void> {
   const nats = await NatsServer.start();
   const port = freePort();
-  const receiver = startCommand(command, {
+  const receiver = ProgramProcess.spawn(command, {
     TCPRCVR_NATS_URL: nats.url,
     TCPRCVR_CLIENT_ID: "compiled-tcp",
     TCPRCVR_BIND_ADDRESS: `127.0.0.1:${port}`,
@@ -92,7 +28,7 @@ export async function tcpReceiverPipeline(command: string[], count = 5): Promise
   });
   const nc = await connect({ servers: nats.url });
   try {
-    await receiver.waitFor(/msg=listening/);
+    await receiver.waitReady();
     await waitForPort(port);
     const sent = Array.from({ length: count }, (_, i) => makeMessage(i));
     const bytes = concat(sent.map((m) => frameMessage(m.bytes)));
@@ -108,8 +44,8 @@ export async function tcpReceiverPipeline(command: string[], count = 5): Promise
     for (let i = 0; i < count; i++) assert.deepEqual(stored[i].data, sent[i].bytes);
   } finally {
     await nc.close();
-    const status = await receiver.stop();
+    const status = await receiver.stop("SIGTERM", 15_000);
     await nats.dispose();
-    assert.equal(status.code, 0, `the receiver exited with ${status.code}:\n${receiver.stderr()}`);
+    assert.equal(status.code, 0, `the receiver exited with ${status.code}:\n${receiver.stderr}`);
   }
 }

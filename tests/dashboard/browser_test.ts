@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { connect } from "nats";
 import type { Page } from "playwright-core";
 import { launchChromium, watchConsole } from "../helpers/browser.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { ProxyProcess } from "../stats_proxy/proxy_process.ts";
 import { FakeMetricsPublisher } from "./fake_metrics.ts";
 

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { launchChromium, watchConsole } from "../helpers/browser.ts";
 import { startPipeline } from "../helpers/pipeline.ts";
-import { ServiceProcess } from "../helpers/process.ts";
+import { ProgramProcess } from "../../testing/mod.ts";
 
 const OUTPUT_DIR = new URL("../output/", import.meta.url).pathname;
 
@@ -18,16 +18,16 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const { proc: start, dataDir, ports: p } = await startPipeline();
-    const generators: ServiceProcess[] = [];
+    const generators: ProgramProcess[] = [];
     const browser = await launchChromium();
     try {
       generators.push(
-        ServiceProcess.start("services/log_generator/main.ts", {
+        ProgramProcess.start("services/log_generator/main.ts", {
           GEN_TARGET: `tcp://127.0.0.1:${p.tcp}`,
           GEN_RATE: "400",
           GEN_DURATION: "60s",
         }),
-        ServiceProcess.start("services/log_generator/main.ts", {
+        ProgramProcess.start("services/log_generator/main.ts", {
           GEN_TARGET: `http://127.0.0.1:${p.http}/`,
           GEN_RATE: "100",
           GEN_DURATION: "60s",

@@ -19,7 +19,7 @@ import { frameMessages } from "../../services/heka/framing.ts";
 import { JsonLineWriter } from "../../services/heka/json.ts";
 import { compileMatcher, MatcherSyntaxError } from "../../services/heka/matcher/mod.ts";
 import { MessageGate } from "../../services/receiver/gate.ts";
-import { repoPath } from "../helpers/process.ts";
+import { repoPath } from "../../testing/mod.ts";
 
 interface Vectors {
   about: string;

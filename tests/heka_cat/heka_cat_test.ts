@@ -5,13 +5,13 @@
  * works, counts go to stderr.
  */
 import assert from "node:assert/strict";
-import { ServiceProcess } from "../helpers/process.ts";
+import { ProgramProcess } from "../../testing/mod.ts";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 const CAT = "services/heka_cat/main.ts";
 
 Deno.test("heka-cat --format json prints every fixture message as valid JSON with a Uuid", async () => {
-  const r = await ServiceProcess.run(CAT, {}, [
+  const r = await ProgramProcess.run(CAT, {}, [
     "--format",
     "json",
     `${FIXTURES}heka-bench.pbuf`,
@@ -33,9 +33,9 @@ Deno.test("heka-cat --format json prints every fixture message as valid JSON wit
 
 Deno.test("heka-cat --match filters; reads stdin; text format", async () => {
   const bytes = await Deno.readFile(`${FIXTURES}heka-bench.pbuf`);
-  const all = await ServiceProcess.run(CAT, {}, ["--format", "json", "-"], bytes);
+  const all = await ProgramProcess.run(CAT, {}, ["--format", "json", "-"], bytes);
   const first = JSON.parse(all.stdout.split("\n")[0]);
-  const one = await ServiceProcess.run(
+  const one = await ProgramProcess.run(
     CAT,
     {},
     ["--format", "json", "--match", `Uuid == "${first.Uuid}"`, "-"],
@@ -44,26 +44,26 @@ Deno.test("heka-cat --match filters; reads stdin; text format", async () => {
   assert.equal(one.code, 0);
   assert.equal(one.stdout.trim().split("\n").length, 1);
   assert.match(one.stderr, /printed=1 filtered=6/);
-  const text = await ServiceProcess.run(CAT, {}, [`${FIXTURES}lagermeister-framed.pbuf`]);
+  const text = await ProgramProcess.run(CAT, {}, [`${FIXTURES}lagermeister-framed.pbuf`]);
   assert.equal(text.code, 0);
   assert.match(text.stdout, /^Timestamp: .*\nType: hekabench\n/);
 });
 
 Deno.test("heka-cat: a malformed spec, a bad format or a missing file exits non-zero with the reason", async () => {
-  const spec = await ServiceProcess.run(CAT, {}, [
+  const spec = await ProgramProcess.run(CAT, {}, [
     "--match",
     "Type == ",
     `${FIXTURES}heka-bench.pbuf`,
   ]);
   assert.notEqual(spec.code, 0);
   assert.match(spec.stderr, /bad --match spec: .*column/);
-  const format = await ServiceProcess.run(CAT, {}, ["--format", "xml", "-"]);
+  const format = await ProgramProcess.run(CAT, {}, ["--format", "xml", "-"]);
   assert.notEqual(format.code, 0);
   assert.match(format.stderr, /--format must be json or text/);
-  const missing = await ServiceProcess.run(CAT, {}, ["/nonexistent.pbuf"]);
+  const missing = await ProgramProcess.run(CAT, {}, ["/nonexistent.pbuf"]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /cannot open \/nonexistent\.pbuf/);
-  const tooSmall = await ServiceProcess.run(CAT, {}, [
+  const tooSmall = await ProgramProcess.run(CAT, {}, [
     "--max-size",
     "1000",
     `${FIXTURES}heka-bench.pbuf`,

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { freePort } from "./nats_server.ts";
+import { freePort } from "../../testing/mod.ts";
 
 const CANDIDATES = ["/usr/sbin/clickhouse-server", "/usr/bin/clickhouse-server"];
 

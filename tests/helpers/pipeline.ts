@@ -4,18 +4,21 @@
  *
  * @module
  */
-import { freePort } from "./nats_server.ts";
-import { ServiceProcess, waitForPort } from "./process.ts";
+import { ensureDashboardBundle, freePort, ProgramProcess, waitForPort } from "../../testing/mod.ts";
 
 /** A running `start` and where its parts listen. */
 export interface RunningPipeline {
-  proc: ServiceProcess;
+  proc: ProgramProcess;
   dataDir: string;
   ports: { nats: number; tcp: number; http: number; proxy: number; sink: number };
 }
 
-/** Starts `services/start/main.ts` and waits until the receivers and the proxy listen. */
+/**
+ * Starts `services/start/main.ts` (after the dashboard bundle step `deno
+ * task start` runs first) and waits until the receivers and the proxy listen.
+ */
 export async function startPipeline(env: Record<string, string> = {}): Promise<RunningPipeline> {
+  await ensureDashboardBundle();
   const dataDir = await Deno.makeTempDir({ prefix: "lm-start-" });
   const ports = {
     nats: freePort(),
@@ -24,7 +27,7 @@ export async function startPipeline(env: Record<string, string> = {}): Promise<R
     proxy: freePort(),
     sink: freePort(),
   };
-  const proc = ServiceProcess.start("services/start/main.ts", {
+  const proc = ProgramProcess.start("services/start/main.ts", {
     START_DATA_DIR: dataDir,
     START_NATS_PORT: String(ports.nats),
     START_SINK_ADDRESS: `127.0.0.1:${ports.sink}`,

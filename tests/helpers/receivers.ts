@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { freePort, type NatsServer } from "./nats_server.ts";
-import { ServiceProcess, waitForPort } from "./process.ts";
+import { freePort, type NatsServer, ProgramProcess, waitForPort } from "../../testing/mod.ts";
 
 /** A receiver child process, its port and its readiness line. */
 export interface RunningReceiver {
-  proc: ServiceProcess;
+  proc: ProgramProcess;
   /** The plaintext port (the TLS port when only TLS is served). */
   port: number;
   /** `host:port` of its stats endpoint, when it serves one. */
@@ -25,7 +24,7 @@ export async function startTcpReceiver(
 ): Promise<RunningReceiver> {
   const port = freePort();
   const tlsPort = env.TCPRCVR_TLS_CERT ? freePort() : undefined;
-  const proc = ServiceProcess.start("services/tcp_receiver/main.ts", {
+  const proc = ProgramProcess.start("services/tcp_receiver/main.ts", {
     TCPRCVR_NATS_URL: typeof nats === "string" ? nats : nats.url,
     TCPRCVR_CLIENT_ID: "test-tcp",
     TCPRCVR_BIND_ADDRESS: `127.0.0.1:${port}`,
@@ -47,7 +46,7 @@ export async function startHttpReceiver(
   env: Record<string, string> = {},
 ): Promise<RunningReceiver> {
   const port = freePort();
-  const proc = ServiceProcess.start("services/http_receiver/main.ts", {
+  const proc = ProgramProcess.start("services/http_receiver/main.ts", {
     RCVR_NATS_URL: typeof nats === "string" ? nats : nats.url,
     RCVR_CLIENT_ID: "test-http",
     RCVR_BIND_ADDRESS: `127.0.0.1:${port}`,

@@ -3,7 +3,7 @@
  * whole; slow bodies time out; the receiver keeps serving others.
  */
 import assert from "node:assert/strict";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { makeMessage } from "../helpers/messages.ts";
 import { postMessage, startHttpReceiver } from "../helpers/receivers.ts";
 

@@ -2,7 +2,7 @@
 // against what nats.js's own `m.info` says of real deliveries.
 import assert from "node:assert/strict";
 import { AckPolicy, connect } from "nats";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import {
   type AckDelivery,
   parseAckSubject,

@@ -149,3 +149,29 @@ Deno.test("batcher addBytes: byte cap, oversized lines alone, growth past the si
   assert.equal(big.out[0].bytes, 3_000_000);
   assert.equal(big.out[0].body, (line(3000, "z") + "\n").repeat(1000));
 });
+
+Deno.test("batcher writes the next batch into a recycled body's buffer; only its own bytes are sent", () => {
+  const bodies: Uint8Array[] = [];
+  const b = new Batcher<number>({
+    maxItems: 2,
+    maxBytes: 1 << 20,
+    maxWaitMs: 60_000,
+    onBatch: (batch) => bodies.push(batch.body),
+  });
+  b.add(1, "a".repeat(5000));
+  b.add(2, "b".repeat(5000));
+  const first = bodies[0];
+  const firstText = new TextDecoder().decode(first);
+  b.recycle(first);
+  b.add(3, "short");
+  b.add(4, "lines");
+  assert.equal(bodies.length, 2);
+  assert.ok(bodies[1].buffer === first.buffer, "the recycled buffer is reused");
+  assert.equal(new TextDecoder().decode(bodies[1]), "short\nlines\n");
+  // Without recycling, a fresh buffer: the first body is left as it was.
+  b.add(5, "c".repeat(10));
+  b.add(6, "d".repeat(10));
+  assert.ok(bodies[2].buffer !== first.buffer, "not recycled: a fresh buffer");
+  assert.equal(firstText.length, 10_002);
+  b.close();
+});

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { AckPolicy, connect } from "nats";
 import { ensureStream } from "../../services/broker/mod.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { freePort, NatsServer } from "../../testing/mod.ts";
 import {
   hekaMessages,
   makeStream,

@@ -16,7 +16,7 @@ import {
   writeFrame,
 } from "../../services/heka/chunk.ts";
 import { DeadLetterHeaders } from "../../services/http_subscriber/dead_letter.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import {
   hekaMessages,
   makeStream,

@@ -14,7 +14,7 @@ import { frameMessage } from "../../services/heka/framing.ts";
 import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newField, newMessage, ValueType } from "../../services/heka/message.ts";
 import { ClickHouseServer, clickhouseSkipReason } from "../helpers/clickhouse_server.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { startTcpReceiver } from "../helpers/receivers.ts";
 import { sleep, SubscriberProcess } from "./helpers.ts";
 

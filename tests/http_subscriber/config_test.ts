@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { ConfigError, parseEnv } from "../../services/config/mod.ts";
+import { subscriberSpec } from "../../services/http_subscriber/config.ts";
 import {
   defaultAckWait,
   resolveSettings,
-  SUBSCRIBER_SPEC,
   type SubscriberSettings,
-} from "../../services/http_subscriber/config.ts";
+} from "../../services/http_subscriber/settings.ts";
 import { consumerConfig } from "../../services/http_subscriber/consumer.ts";
 import { SubscriberProcess } from "./helpers.ts";
 
@@ -17,7 +17,7 @@ const NOW = Date.parse("2024-05-01T12:00:00Z");
 
 function settings(env: Record<string, string>): SubscriberSettings {
   return resolveSettings(
-    parseEnv(SUBSCRIBER_SPEC, { SUB_REMOTE_URL: "https://example.com/in", ...env }),
+    parseEnv(subscriberSpec, { SUB_REMOTE_URL: "https://example.com/in", ...env }),
     NOW,
     "host",
   );

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { connect, type JsMsg } from "nats";
 import { DeadLetterHeaders } from "../../services/http_subscriber/dead_letter.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import {
   hekaMessages,
   makeStream,

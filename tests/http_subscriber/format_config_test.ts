@@ -5,17 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { ConfigError, parseEnv } from "../../services/config/mod.ts";
+import { subscriberSpec } from "../../services/http_subscriber/config.ts";
 import {
   resolveSettings,
-  SUBSCRIBER_SPEC,
   type SubscriberSettings,
-} from "../../services/http_subscriber/config.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+} from "../../services/http_subscriber/settings.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { SubscriberProcess } from "./helpers.ts";
 
 function settings(env: Record<string, string>): SubscriberSettings {
   return resolveSettings(
-    parseEnv(SUBSCRIBER_SPEC, { SUB_REMOTE_URL: "https://example.com/in", ...env }),
+    parseEnv(subscriberSpec, { SUB_REMOTE_URL: "https://example.com/in", ...env }),
     0,
     "host",
   );

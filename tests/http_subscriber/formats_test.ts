@@ -17,7 +17,7 @@ import {
 } from "../../services/http_subscriber/formats/mod.ts";
 import { Batcher } from "../../services/http_subscriber/batcher.ts";
 import { BatchPoster, type RefusedItems } from "../../services/http_subscriber/poster.ts";
-import { EsBulkSink, splitConcatenated } from "../helpers/store_sinks.ts";
+import { EsBulkSink, splitConcatenated } from "../../testing/mod.ts";
 import { testLog } from "./helpers.ts";
 
 const encoder = new TextEncoder();

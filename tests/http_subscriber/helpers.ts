@@ -10,14 +10,8 @@ import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newField, newMessage } from "../../services/heka/message.ts";
 import { ensureStream } from "../../services/broker/mod.ts";
 import { Logger } from "../../services/log/mod.ts";
-import { findReadyLine, type ReadyLine } from "../../services/runtime/ready.ts";
-
-/** Path of the subscriber's entry point. */
-export const SUBSCRIBER_MAIN = new URL("../../services/http_subscriber/main.ts", import.meta.url)
-  .pathname;
-
-/** The project root (where deno.json is). */
-export const PROJECT_ROOT = new URL("../../", import.meta.url).pathname;
+import type { ReadyLine } from "../../services/runtime/ready.ts";
+import { ProgramProcess } from "../../testing/program_process.ts";
 
 /** A quiet logger for test code. */
 export const testLog = new Logger("test", "error");
@@ -41,102 +35,86 @@ export async function waitUntil(
   return cond();
 }
 
-export { Sink, type SinkBehavior, type SinkRequest } from "../helpers/sink.ts";
+export { Sink, type SinkBehavior, type SinkRequest } from "../../testing/sink.ts";
 
-/** The subscriber as a child process (`deno run --allow-all services/http_subscriber/main.ts`). */
+/**
+ * The subscriber as a child process (`deno run --allow-all
+ * services/http_subscriber/main.ts`, over `testing/`'s ProgramProcess)
+ * with an environment of only what a test gives it.
+ */
 export class SubscriberProcess {
-  /** Everything written to stderr so far. */
-  stderr = "";
-  /** Everything written to stdout so far. */
-  stdout = "";
-  readonly status: Promise<Deno.CommandStatus>;
-  readonly #child: Deno.ChildProcess;
-  readonly #readers: Promise<void>[];
+  readonly #proc: ProgramProcess;
 
-  private constructor(child: Deno.ChildProcess) {
-    this.#child = child;
-    this.status = child.status;
-    this.#readers = [
-      this.#read(child.stderr, (t) => this.stderr += t),
-      this.#read(child.stdout, (t) => this.stdout += t),
-    ];
+  private constructor(proc: ProgramProcess) {
+    this.#proc = proc;
   }
 
   /** Spawns the subscriber with these env vars (on top of PATH/HOME; stats endpoint off). */
   static spawn(env: Record<string, string>, args: string[] = []): SubscriberProcess {
-    const base: Record<string, string> = { NO_COLOR: "1", SUB_STATS_ADDRESS: "off" };
+    const base: Record<string, string> = { SUB_STATS_ADDRESS: "off" };
     for (const k of ["PATH", "HOME", "DENO_DIR", "TMPDIR", "XDG_CACHE_HOME"]) {
       const v = Deno.env.get(k);
       if (v !== undefined) base[k] = v;
     }
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", SUBSCRIBER_MAIN, ...args],
-      cwd: PROJECT_ROOT,
-      env: { ...base, ...env },
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    return new SubscriberProcess(child);
+    return new SubscriberProcess(
+      ProgramProcess.start("services/http_subscriber/main.ts", { ...base, ...env }, args, {
+        name: "http_subscriber",
+        clearEnv: true,
+      }),
+    );
+  }
+
+  /** Everything written to stderr so far. */
+  get stderr(): string {
+    return this.#proc.stderr;
+  }
+
+  /** Everything written to stdout so far. */
+  get stdout(): string {
+    return this.#proc.stdout;
+  }
+
+  /** Resolves with the exit status. */
+  get status(): Promise<Deno.CommandStatus> {
+    return this.#proc.status;
   }
 
   get pid(): number {
-    return this.#child.pid;
-  }
-
-  async #read(stream: ReadableStream<Uint8Array>, add: (t: string) => void): Promise<void> {
-    const dec = new TextDecoder();
-    for await (const chunk of stream) add(dec.decode(chunk, { stream: true }));
+    return this.#proc.pid;
   }
 
   /** Waits until stderr matches; throws with the captured stderr after the timeout. */
-  async waitForLog(re: RegExp, timeoutMs = 15_000): Promise<void> {
-    let exited = false;
-    this.status.then(() => exited = true);
-    const ok = await waitUntil(() => re.test(this.stderr) || exited, timeoutMs);
-    if (!ok || !re.test(this.stderr)) {
-      throw new Error(`subscriber log never matched ${re}; stderr:\n${this.stderr}`);
-    }
+  waitForLog(re: RegExp, timeoutMs = 15_000): Promise<void> {
+    return this.#proc.waitFor(re, timeoutMs);
   }
 
   /**
    * Waits for the readiness line (`{"event":"ready",…}` on stdout: consuming)
    * and returns it; throws with the captured stderr after the timeout.
    */
-  async waitReady(timeoutMs = 15_000): Promise<ReadyLine> {
-    let exited = false;
-    this.status.then(() => exited = true);
-    await waitUntil(() => findReadyLine(this.stdout) !== undefined || exited, timeoutMs);
-    const line = findReadyLine(this.stdout);
-    if (!line) throw new Error(`subscriber never became ready; stderr:\n${this.stderr}`);
-    return line;
+  waitReady(timeoutMs = 15_000): Promise<ReadyLine> {
+    return this.#proc.waitReady(timeoutMs);
   }
 
   /** Sends a signal (ignores a process already gone). */
   kill(signal: Deno.Signal = "SIGTERM"): void {
-    try {
-      this.#child.kill(signal);
-    } catch {
-      // already exited
-    }
+    this.#proc.signal(signal);
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit status once output is read. */
   async stop(graceMs = 10_000): Promise<Deno.CommandStatus> {
     this.kill("SIGTERM");
     const timer = setTimeout(() => this.kill("SIGKILL"), graceMs);
-    const status = await this.status;
-    clearTimeout(timer);
-    await Promise.all(this.#readers).catch(() => {});
-    return status;
+    try {
+      return await this.#proc.exit();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Waits for exit and the end of the output. */
-  async exited(): Promise<Deno.CommandStatus> {
-    const status = await this.status;
-    await Promise.all(this.#readers).catch(() => {});
-    return status;
+  exited(): Promise<Deno.CommandStatus> {
+    return this.#proc.exit();
   }
 }
 

@@ -8,10 +8,11 @@ import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import { type MetricEvent, metricEventSchema } from "../../services/metrics/mod.ts";
 import { parseEnv } from "../../services/config/mod.ts";
-import { resolveSettings, SUBSCRIBER_SPEC } from "../../services/http_subscriber/config.ts";
-import { runSubscriber } from "../../services/http_subscriber/subscriber.ts";
+import { subscriberSpec } from "../../services/http_subscriber/config.ts";
+import { resolveSettings } from "../../services/http_subscriber/settings.ts";
+import { startSubscriber } from "../../services/http_subscriber/subscriber.ts";
 import { Logger } from "../../services/log/mod.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { freePort, NatsServer } from "../../testing/mod.ts";
 import {
   hekaMessage,
   hekaMessages,
@@ -234,19 +235,19 @@ Deno.test("what outlasts SUB_SHUTDOWN_TIMEOUT stays unacked and is redelivered t
   });
 });
 
-Deno.test("runSubscriber runs in-process and stops cleanly", async () => {
+Deno.test("startSubscriber runs in-process and stops cleanly", async () => {
   await withBroker(async (server, nc) => {
     const sink = Sink.start();
     const lines: string[] = [];
     const log = new Logger("http_subscriber", "info", {}, (l) => lines.push(l));
-    const settings = resolveSettings(parseEnv(SUBSCRIBER_SPEC, {
+    const settings = resolveSettings(parseEnv(subscriberSpec, {
       SUB_NATS_URL: server.url,
       SUB_REMOTE_URL: sink.url("/in"),
       SUB_BATCH_TIMEOUT: "50ms",
       SUB_STATS_ADDRESS: "off",
       SUB_GZIP: "true",
     }));
-    const sub = await runSubscriber(settings, log);
+    const sub = await startSubscriber(settings, log);
     try {
       assert.ok(sub.consumerName);
       const msgs = hekaMessages(120, "inproc");

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import {
   type AttemptFailure,
-  backoffDelay,
   BatchPoster,
-  parseRetryAfter,
   type PosterOptions,
 } from "../../services/http_subscriber/poster.ts";
+import { backoffDelay, parseRetryAfter } from "../../services/http_subscriber/retry_policy.ts";
 import { stubFetch } from "../../services/http_subscriber/stub_sink.ts";
 import { Logger } from "../../services/log/mod.ts";
-import { freePort } from "../helpers/nats_server.ts";
+import { freePort } from "../../testing/mod.ts";
 import { Sink, sleep } from "./helpers.ts";
 
 const enc = new TextEncoder();

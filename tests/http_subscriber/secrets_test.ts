@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "nats";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { freePort, NatsServer } from "../../testing/mod.ts";
 import {
   hekaMessages,
   makeStream,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { connect, type JetStreamClient, type NatsConnection } from "nats";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import {
   hekaMessages,
   makeStream,

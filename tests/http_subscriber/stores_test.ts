@@ -1,7 +1,7 @@
 /**
  * The subscriber process end to end (real nats-server, real HTTP) against
  * stand-ins of Elasticsearch `_bulk`, Loki push and Splunk HEC that check
- * each body as the real store does (tests/helpers/store_sinks.ts): ES
+ * each body as the real store does (testing/store_sinks.ts): ES
  * per-item results (retried alone, dead-lettered, acked after settlement),
  * Loki stream grouping and time order, Splunk framing and auth.
  */
@@ -11,8 +11,7 @@ import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newMessage } from "../../services/heka/message.ts";
 import { DeadLetterHeaders } from "../../services/http_subscriber/dead_letter.ts";
 import { type MetricEvent, metricEventSchema } from "../../services/metrics/event.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
-import { EsBulkSink, LokiSink, SplunkHecSink } from "../helpers/store_sinks.ts";
+import { EsBulkSink, freePort, LokiSink, NatsServer, SplunkHecSink } from "../../testing/mod.ts";
 import {
   makeStream,
   publishAll,

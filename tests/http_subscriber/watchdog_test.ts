@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { AckPolicy, connect, DeliverPolicy, nanos } from "nats";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { freePort, NatsServer } from "../../testing/mod.ts";
 import { compareVersions } from "../../services/runtime/nats_server_bin.ts";
 import {
   hekaMessages,

@@ -8,7 +8,7 @@ import { decodeMessage, validateMessage } from "../../services/heka/codec.ts";
 import { FrameSplitter } from "../../services/heka/framing.ts";
 import { SignatureVerifier, type VerifyResult } from "../../services/heka/hmac.ts";
 import { formatUuid } from "../../services/heka/message.ts";
-import { ServiceProcess } from "../helpers/process.ts";
+import { ProgramProcess } from "../../testing/mod.ts";
 
 const GENERATOR = "services/log_generator/main.ts";
 
@@ -65,7 +65,7 @@ function doneLine(stderr: string): Record<string, string> {
 }
 
 Deno.test("--help prints the GEN_ env var table; bad values exit 2 with one clear line", async () => {
-  const help = await ServiceProcess.run(GENERATOR, {}, ["--help"]);
+  const help = await ProgramProcess.run(GENERATOR, {}, ["--help"]);
   assert.equal(help.code, 0);
   for (
     const v of [
@@ -83,18 +83,18 @@ Deno.test("--help prints the GEN_ env var table; bad values exit 2 with one clea
   assert.match(help.stdout, /^KEY\s+TYPE\s+DEFAULT\s+REQUIRED\s+DESCRIPTION/m);
   assert.match(help.stdout, /tcp:\/\/127\.0\.0\.1:35000/);
 
-  const rate = await ServiceProcess.run(GENERATOR, { GEN_RATE: "fast" });
+  const rate = await ProgramProcess.run(GENERATOR, { GEN_RATE: "fast" });
   assert.equal(rate.code, 2);
   assert.equal(
     rate.stderr.trim(),
     'log_generator: GEN_RATE must be a non-negative integer, got "fast"',
   );
 
-  const target = await ServiceProcess.run(GENERATOR, { GEN_TARGET: "ftp://x/" });
+  const target = await ProgramProcess.run(GENERATOR, { GEN_TARGET: "ftp://x/" });
   assert.equal(target.code, 2);
   assert.match(target.stderr, /^log_generator: GEN_TARGET must be a URL \(tcp or http or https\)/);
 
-  const signer = await ServiceProcess.run(GENERATOR, { GEN_SIGNER: "ops:1:sha256:hushhush" });
+  const signer = await ProgramProcess.run(GENERATOR, { GEN_SIGNER: "ops:1:sha256:hushhush" });
   assert.equal(signer.code, 2);
   assert.match(signer.stderr, /GEN_SIGNER must be name:version:hash:key/);
   assert.ok(!signer.stderr.includes("hushhush"), "the key is never printed");
@@ -104,7 +104,7 @@ Deno.test("--help prints the GEN_ env var table; bad values exit 2 with one clea
 Deno.test("TCP: 600 signed messages over 3 connections arrive valid, unique and verifiable; key redacted", async () => {
   const server = heka({ ops_1: "topsecret" });
   try {
-    const r = await ServiceProcess.run(GENERATOR, {
+    const r = await ProgramProcess.run(GENERATOR, {
       GEN_TARGET: `tcp://127.0.0.1:${server.port}`,
       GEN_RATE: "0",
       GEN_COUNT: "600",
@@ -156,7 +156,7 @@ Deno.test("HTTP: POSTs every message, retries 503 after Retry-After, counts stat
     return Response.json({ status: "ok", uuid });
   });
   try {
-    const r = await ServiceProcess.run(GENERATOR, {
+    const r = await ProgramProcess.run(GENERATOR, {
       GEN_TARGET: `http://127.0.0.1:${server.addr.port}/`,
       GEN_RATE: "0",
       GEN_COUNT: "200",
@@ -185,7 +185,7 @@ Deno.test("HTTP: POSTs every message, retries 503 after Retry-After, counts stat
 Deno.test("rate and duration are honoured; SIGTERM stops cleanly with a summary", async () => {
   const server = heka();
   try {
-    const timed = await ServiceProcess.run(GENERATOR, {
+    const timed = await ProgramProcess.run(GENERATOR, {
       GEN_TARGET: `tcp://127.0.0.1:${server.port}`,
       GEN_RATE: "300",
       GEN_DURATION: "1s",
@@ -195,7 +195,7 @@ Deno.test("rate and duration are honoured; SIGTERM stops cleanly with a summary"
     const sent = Number(doneLine(timed.stderr).sent);
     assert.ok(sent >= 250 && sent <= 345, `about 300 messages in 1 s at 300/s, got ${sent}`);
 
-    const proc = ServiceProcess.start(GENERATOR, {
+    const proc = ProgramProcess.start(GENERATOR, {
       GEN_TARGET: `tcp://127.0.0.1:${server.port}`,
       GEN_RATE: "200",
     });

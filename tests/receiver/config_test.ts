@@ -3,7 +3,10 @@
  * secrets never printed.
  */
 import assert from "node:assert/strict";
-import { ServiceProcess } from "../helpers/process.ts";
+import { parseEnv } from "../../services/config/mod.ts";
+import { httpReceiverSpec } from "../../services/http_receiver/config.ts";
+import { tcpReceiverSpec } from "../../services/tcp_receiver/config.ts";
+import { ProgramProcess } from "../../testing/mod.ts";
 
 const programs = [
   { script: "services/tcp_receiver/main.ts", prefix: "TCPRCVR_", port: ":35000" },
@@ -12,7 +15,7 @@ const programs = [
 
 for (const p of programs) {
   Deno.test(`${p.script} --help prints the env table`, async () => {
-    const r = await ServiceProcess.run(p.script, {}, ["--help"]);
+    const r = await ProgramProcess.run(p.script, {}, ["--help"]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /KEY\s+TYPE\s+DEFAULT\s+REQUIRED\s+DESCRIPTION/);
     for (
@@ -24,6 +27,7 @@ for (const p of programs) {
         "SUBJECT",
         "MATCH_SPEC",
         "STREAM",
+        "SHUTDOWN_TIMEOUT",
       ]
     ) {
       assert.match(r.stdout, new RegExp(`^${p.prefix}${name}\\s`, "m"), name);
@@ -33,10 +37,10 @@ for (const p of programs) {
   });
 
   Deno.test(`${p.script} exits non-zero with one clear line on bad config`, async () => {
-    const missing = await ServiceProcess.run(p.script, {});
+    const missing = await ProgramProcess.run(p.script, {});
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, new RegExp(`${p.prefix}CLIENT_ID is required`));
-    const bad = await ServiceProcess.run(p.script, {
+    const bad = await ProgramProcess.run(p.script, {
       [`${p.prefix}CLIENT_ID`]: "x",
       [`${p.prefix}MAX_MESSAGE_SIZE`]: "ten",
     });
@@ -46,7 +50,7 @@ for (const p of programs) {
       bad.stderr,
       new RegExp(`${p.prefix}MAX_MESSAGE_SIZE must be an integer.*got "ten"`),
     );
-    const spec = await ServiceProcess.run(p.script, {
+    const spec = await ProgramProcess.run(p.script, {
       [`${p.prefix}CLIENT_ID`]: "x",
       [`${p.prefix}MATCH_SPEC`]: "Type == ",
     });
@@ -55,7 +59,7 @@ for (const p of programs) {
   });
 
   Deno.test(`${p.script} never prints NATS passwords`, async () => {
-    const proc = ServiceProcess.start(p.script, {
+    const proc = ProgramProcess.start(p.script, {
       [`${p.prefix}CLIENT_ID`]: "x",
       [`${p.prefix}NATS_URL`]: "nats://alice:hunter2@127.0.0.1:1",
       [`${p.prefix}BIND_ADDRESS`]: "127.0.0.1:0",
@@ -66,3 +70,28 @@ for (const p of programs) {
     assert.doesNotMatch(proc.stderr, /hunter2/);
   });
 }
+
+Deno.test("receivers' shutdown waits: defaults of the former constants, values honoured", () => {
+  const tcp = parseEnv(tcpReceiverSpec, { TCPRCVR_CLIENT_ID: "x" });
+  assert.equal(tcp.shutdownTimeout, 30_000);
+  assert.equal(
+    parseEnv(tcpReceiverSpec, { TCPRCVR_CLIENT_ID: "x", TCPRCVR_SHUTDOWN_TIMEOUT: "2s" })
+      .shutdownTimeout,
+    2000,
+  );
+  const http = parseEnv(httpReceiverSpec, { RCVR_CLIENT_ID: "x" });
+  assert.equal(http.shutdownTimeout, 30_000);
+  assert.equal(http.shutdownRequestTimeout, 10_000);
+  const set = parseEnv(httpReceiverSpec, {
+    RCVR_CLIENT_ID: "x",
+    RCVR_SHUTDOWN_TIMEOUT: "1m",
+    RCVR_SHUTDOWN_REQUEST_TIMEOUT: "250ms",
+  });
+  assert.equal(set.shutdownTimeout, 60_000);
+  assert.equal(set.shutdownRequestTimeout, 250);
+});
+
+Deno.test("http_receiver --help shows RCVR_SHUTDOWN_REQUEST_TIMEOUT", async () => {
+  const r = await ProgramProcess.run("services/http_receiver/main.ts", {}, ["--help"]);
+  assert.match(r.stdout, /^RCVR_SHUTDOWN_REQUEST_TIMEOUT\s+Duration\s+10s/m);
+});

@@ -13,7 +13,7 @@ import { encodeMessage } from "../../services/heka/codec.ts";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { formatUuid, newMessage } from "../../services/heka/message.ts";
 import { publishHeaderBytes } from "../../services/broker/publisher.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { streamMessages } from "../helpers/messages.ts";
 import {
   concat,
@@ -88,7 +88,7 @@ for (const pack of [true, false]) {
       assert.match(
         tcp.proc.stderr,
         new RegExp(
-          `level=warn .*MAX_MESSAGE_SIZE is above what the NATS server stores.*maxMessageSize=${MAX_PAYLOAD} serverLimit=${LIMIT} maxPayload=${MAX_PAYLOAD}`,
+          `level=warn .*MAX_MESSAGE_SIZE is above what the NATS server stores.*max_message_size=${MAX_PAYLOAD} server_limit=${LIMIT} max_payload=${MAX_PAYLOAD}`,
         ),
         "one warn line at start names both numbers and max_payload",
       );

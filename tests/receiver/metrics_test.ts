@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { metricEventSchema } from "../../services/metrics/mod.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { makeMessage } from "../helpers/messages.ts";
 import {
   postMessage,

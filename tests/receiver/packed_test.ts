@@ -14,9 +14,8 @@ import {
   splitChunk,
 } from "../../services/heka/chunk.ts";
 import { frameMessage, frameMessages } from "../../services/heka/framing.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer, ProgramProcess } from "../../testing/mod.ts";
 import { makeMessage, readStream, streamMessages } from "../helpers/messages.ts";
-import { ServiceProcess } from "../helpers/process.ts";
 import {
   concat,
   garbage,
@@ -93,7 +92,7 @@ Deno.test("packed by default: TCP and HTTP store Heka stream chunks with Lm-Form
     assert.equal(count, uuids.size, "every message stored once");
     const tcpChunk = raw.find((m) => m.data.length > 60_000) ?? raw[0];
     assert.ok(tcpChunk.data.length <= 65536, "TCPRCVR_PACK_BYTES bounds a chunk");
-    const cat = await ServiceProcess.run(
+    const cat = await ProgramProcess.run(
       "services/heka_cat/main.ts",
       {},
       ["--format", "json", "-"],

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { makeMessage, readStream, sameBytes, streamMessages } from "../helpers/messages.ts";
 import {
   concat,

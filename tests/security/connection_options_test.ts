@@ -1,17 +1,16 @@
 /**
- * Issue #7, unit level: how services/broker/connection.ts turns the
- * `*_NATS_*` settings into nats.js options, and how it explains failed
- * connection attempts.
+ * Issue #7, unit level: how services/broker/connection_options.ts turns the
+ * `*_NATS_*` settings into nats.js options, and how connect_error.ts
+ * explains failed connection attempts.
  */
 import assert from "node:assert/strict";
 import {
   type BrokerOptions,
   connectionOptions,
-  explainConnectError,
-  probeServerInfo,
   splitCredentials,
-} from "../../services/broker/connection.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+} from "../../services/broker/connection_options.ts";
+import { explainConnectError, probeServerInfo } from "../../services/broker/connect_error.ts";
+import { NatsServer } from "../../testing/mod.ts";
 
 const base: BrokerOptions = { servers: ["nats://127.0.0.1:4222"], name: "t" };
 

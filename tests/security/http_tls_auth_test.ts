@@ -6,9 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { freePort, NatsServer, ProgramProcess } from "../../testing/mod.ts";
 import { makeMessage, streamMessages } from "../helpers/messages.ts";
-import { ServiceProcess } from "../helpers/process.ts";
 import { startHttpReceiver } from "../helpers/receivers.ts";
 import {
   hasOpenssl,
@@ -198,18 +197,18 @@ Deno.test({
 });
 
 Deno.test("http: tokens and stats tokens are redacted in --help, errors and the start-up summary", async () => {
-  const help = await ServiceProcess.run("services/http_receiver/main.ts", {}, ["--help"]);
+  const help = await ProgramProcess.run("services/http_receiver/main.ts", {}, ["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /RCVR_AUTH_TOKENS\s+Secret/);
   assert.match(help.stdout, /RCVR_STATS_TOKEN\s+Secret/);
   assert.match(help.stdout, /RCVR_TLS_CERT/);
-  const tcpHelp = await ServiceProcess.run("services/tcp_receiver/main.ts", {}, ["--help"]);
+  const tcpHelp = await ProgramProcess.run("services/tcp_receiver/main.ts", {}, ["--help"]);
   assert.match(tcpHelp.stdout, /TCPRCVR_TLS_BIND_ADDRESS\s+String\s+:35002/);
   assert.match(tcpHelp.stdout, /TCPRCVR_TLS_ONLY/);
   assert.match(tcpHelp.stdout, /TCPRCVR_STATS_TOKEN\s+Secret/);
 
   // A bad value is named without showing it.
-  const bad = await ServiceProcess.run("services/http_receiver/main.ts", {
+  const bad = await ProgramProcess.run("services/http_receiver/main.ts", {
     RCVR_CLIENT_ID: "t",
     RCVR_AUTH_TOKENS: `${TOKEN_A}, has space`,
   });
@@ -218,7 +217,7 @@ Deno.test("http: tokens and stats tokens are redacted in --help, errors and the 
   assert.match(bad.stderr, /RCVR_AUTH_TOKENS must be .*the value is not shown/);
 
   // An unreadable token file: one line, exit 2, before connecting anywhere.
-  const missing = await ServiceProcess.run("services/http_receiver/main.ts", {
+  const missing = await ProgramProcess.run("services/http_receiver/main.ts", {
     RCVR_CLIENT_ID: "t",
     RCVR_NATS_URL: `nats://127.0.0.1:${freePort()}`,
     RCVR_AUTH_TOKENS: "@/nonexistent/tokens",
@@ -230,7 +229,7 @@ Deno.test("http: tokens and stats tokens are redacted in --help, errors and the 
   );
 
   // An unreadable certificate: one line, exit 2.
-  const noCert = await ServiceProcess.run("services/http_receiver/main.ts", {
+  const noCert = await ProgramProcess.run("services/http_receiver/main.ts", {
     RCVR_CLIENT_ID: "t",
     RCVR_NATS_URL: `nats://127.0.0.1:${freePort()}`,
     RCVR_TLS_CERT: "/nonexistent/cert.pem",

@@ -11,8 +11,7 @@ import { connect, credsAuthenticator, type NatsConnection } from "nats";
 import { guardLateSocketErrors } from "../../services/broker/connection.ts";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { makeMessage, streamMessages } from "../helpers/messages.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
-import { waitForPort } from "../helpers/process.ts";
+import { freePort, NatsServer, waitForPort } from "../../testing/mod.ts";
 import { operatorSetup } from "./nats_jwt.ts";
 import {
   assertNoSecrets,

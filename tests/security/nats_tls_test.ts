@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import { guardLateSocketErrors } from "../../services/broker/connection.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { hasOpenssl, makeCertificates, pemBody, type TestCertificates } from "./certs.ts";
 import { exerciseAllPrograms, expectRefusedByAll } from "./programs.ts";
 

@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import type { NatsConnection } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { makeMessage, streamMessages } from "../helpers/messages.ts";
-import { freePort } from "../helpers/nats_server.ts";
-import { ServiceProcess, waitForPort } from "../helpers/process.ts";
+import { freePort, ProgramProcess, waitForPort } from "../../testing/mod.ts";
 import { concat, postMessage } from "../helpers/receivers.ts";
 
 /** A program that connects to NATS, by its env prefix. */
@@ -72,7 +71,7 @@ export function baseEnv(p: NatsProgram, port: number): Record<string, string> {
 /** A started program and the port it serves on (receivers, proxy). */
 export interface StartedProgram {
   program: NatsProgram;
-  proc: ServiceProcess;
+  proc: ProgramProcess;
   port: number;
 }
 
@@ -83,7 +82,7 @@ export function startProgram(
   extra: Record<string, string> = {},
 ): StartedProgram {
   const port = freePort();
-  const proc = ServiceProcess.start(p.script, {
+  const proc = ProgramProcess.start(p.script, {
     ...baseEnv(p, port),
     ...prefixed(p.prefix, access),
     ...extra,

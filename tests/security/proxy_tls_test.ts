@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { parseEnv } from "../../services/config/mod.ts";
 import { Logger } from "../../services/log/mod.ts";
-import { proxySpec, runStatsProxy } from "../../services/stats_proxy/mod.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { proxySpec, startStatsProxy } from "../../services/stats_proxy/mod.ts";
+import { freePort, NatsServer } from "../../testing/mod.ts";
 import {
   hasOpenssl,
   makeCertificates,
@@ -26,7 +26,7 @@ Deno.test({
     const certs = await makeCertificates();
     const nats = await NatsServer.start();
     const port = freePort();
-    const running = await runStatsProxy(
+    const running = await startStatsProxy(
       parseEnv(proxySpec, {
         PROXY_HTTP_PORT: String(port),
         PROXY_BIND_ADDRESS: "127.0.0.1",
@@ -76,7 +76,7 @@ Deno.test({
 
     await assert.rejects(
       () =>
-        runStatsProxy(
+        startStatsProxy(
           parseEnv(proxySpec, {
             PROXY_HTTP_PORT: "0",
             PROXY_TLS_CERT: certs.serverCert,

@@ -9,8 +9,7 @@ import assert from "node:assert/strict";
 import { Logger } from "../../services/log/mod.ts";
 import { MetricsRegistry, serveStats } from "../../services/metrics/mod.ts";
 import { BearerAuth } from "../../services/net/bearer_auth.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
-import { ServiceProcess } from "../helpers/process.ts";
+import { freePort, NatsServer, ProgramProcess } from "../../testing/mod.ts";
 import { startTcpReceiver } from "../helpers/receivers.ts";
 
 Deno.test("stats endpoint: token for counters, terse open /health, refusals counted", async () => {
@@ -57,7 +56,7 @@ Deno.test("stats endpoint: token for counters, terse open /health, refusals coun
 });
 
 Deno.test("SUB_STATS_TOKEN is a secret in --help; TCPRCVR_STATS_TOKEN=@file is re-read on SIGHUP", async () => {
-  const help = await ServiceProcess.run("services/http_subscriber/main.ts", {}, ["--help"]);
+  const help = await ProgramProcess.run("services/http_subscriber/main.ts", {}, ["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /SUB_STATS_TOKEN\s+Secret/);
 

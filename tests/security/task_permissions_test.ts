@@ -6,9 +6,7 @@
  * need; without it the program stops at once saying so.
  */
 import assert from "node:assert/strict";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
-import { repoPath } from "../helpers/process.ts";
-import { startCommand } from "../compile/pipeline.ts";
+import { freePort, NatsServer, ProgramProcess, repoPath } from "../../testing/mod.ts";
 import { operatorSetup } from "./nats_jwt.ts";
 import { baseEnv, NATS_PROGRAMS, prefixed } from "./programs.ts";
 
@@ -41,15 +39,15 @@ Deno.test("each NATS program, run with its deno.json task's permissions, can use
       const task = TASK_OF[p.name];
       const args = await taskArgs(task);
       const port = freePort();
-      const proc = startCommand([Deno.execPath(), ...args], {
+      const proc = ProgramProcess.spawn([Deno.execPath(), ...args], {
         ...baseEnv(p, port),
         ...prefixed(p.prefix, { NATS_URL: nats.url, NATS_CREDS: creds }),
       });
       try {
         await proc.waitFor(/msg="connected to NATS"/, 20_000);
       } catch {
-        const line = proc.stderr().split("\n").find((l) => /error/i.test(l)) ??
-          proc.stderr().slice(-300);
+        const line = proc.stderr.split("\n").find((l) => /error/i.test(l)) ??
+          proc.stderr.slice(-300);
         problems.push(
           `deno task ${task} (${args.filter((a) => a.startsWith("--")).join(" ")}): ${line.trim()}`,
         );

@@ -8,9 +8,8 @@
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { readFixture } from "../heka/fixtures.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { freePort, NatsServer, ProgramProcess } from "../../testing/mod.ts";
 import { streamMessages } from "../helpers/messages.ts";
-import { ServiceProcess } from "../helpers/process.ts";
 import { startTcpReceiver } from "../helpers/receivers.ts";
 import {
   hasOpenssl,
@@ -140,7 +139,7 @@ Deno.test({
         ],
       ];
       for (const [env, line] of cases) {
-        const r = await ServiceProcess.run("services/tcp_receiver/main.ts", {
+        const r = await ProgramProcess.run("services/tcp_receiver/main.ts", {
           TCPRCVR_CLIENT_ID: "t",
           TCPRCVR_NATS_URL: `nats://127.0.0.1:${freePort()}`,
           ...env,

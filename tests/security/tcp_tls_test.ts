@@ -9,9 +9,8 @@ import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import { frameMessage, FrameSplitter } from "../../services/heka/framing.ts";
 import { readFixture } from "../heka/fixtures.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import { freePort, NatsServer, ProgramProcess } from "../../testing/mod.ts";
 import { makeMessage, streamMessages } from "../helpers/messages.ts";
-import { ServiceProcess } from "../helpers/process.ts";
 import { concat, startTcpReceiver } from "../helpers/receivers.ts";
 import {
   hasOpenssl,
@@ -259,7 +258,7 @@ Deno.test({
         [{ TCPRCVR_TLS_ONLY: "true" }, /^tcp_receiver: TCPRCVR_TLS_ONLY needs TCPRCVR_TLS_CERT/],
       ];
       for (const [env, line] of cases) {
-        const r = await ServiceProcess.run("services/tcp_receiver/main.ts", {
+        const r = await ProgramProcess.run("services/tcp_receiver/main.ts", {
           TCPRCVR_CLIENT_ID: "t",
           // Nothing listens there: the check must come before connecting.
           TCPRCVR_NATS_URL: `nats://127.0.0.1:${freePort()}`,

@@ -1,11 +1,16 @@
 // The stats proxy embedded in another program (as `deno task start` may
-// run it): runStatsProxy / StatsProxy.start, listening before NATS is up.
+// run it): startStatsProxy / StatsProxy.start, listening before NATS is up.
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { parseEnv } from "../../services/config/mod.ts";
 import { Logger } from "../../services/log/mod.ts";
-import { proxySpec, runStatsProxy, StatsProxy } from "../../services/stats_proxy/mod.ts";
-import { freePort, NatsServer } from "../helpers/nats_server.ts";
+import {
+  loadDashboard,
+  proxySpec,
+  startStatsProxy,
+  StatsProxy,
+} from "../../services/stats_proxy/mod.ts";
+import { ensureDashboardBundle, freePort, NatsServer } from "../../testing/mod.ts";
 import { metricEvent, RecordingClient } from "./ws_client.ts";
 
 const log = new Logger("stats_proxy", "warn");
@@ -68,9 +73,10 @@ Deno.test({
   },
 });
 
-Deno.test("runStatsProxy starts from a parsed config and serves the dashboard", async () => {
+Deno.test("startStatsProxy starts from a parsed config and serves the dashboard", async () => {
+  await ensureDashboardBundle();
   const server = await NatsServer.start();
-  const running = await runStatsProxy(
+  const running = await startStatsProxy(
     parseEnv(proxySpec, {
       PROXY_HTTP_PORT: "0",
       PROXY_BIND_ADDRESS: "127.0.0.1",
@@ -89,5 +95,29 @@ Deno.test("runStatsProxy starts from a parsed config and serves the dashboard", 
   } finally {
     await running.stop();
     await server.dispose();
+  }
+});
+
+Deno.test("without a bundle the proxy only serves: / answers 503 naming `deno task bundle`", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "lm-no-dash-" });
+  await Deno.writeTextFile(`${dir}/index.html`, "<html></html>");
+  const assets = await loadDashboard(log, dir);
+  assert.equal(assets.files.size, 0);
+  assert.match(assets.problem ?? "", /deno task bundle/);
+  const proxy = await StatsProxy.start({
+    hostname: "127.0.0.1",
+    port: 0,
+    broker: { servers: [`nats://127.0.0.1:${freePort()}`], name: "stats_proxy" },
+    assets,
+    log,
+  });
+  try {
+    const page = await fetch(`${proxy.url}/`);
+    assert.equal(page.status, 503);
+    assert.match(await page.text(), /deno task bundle/);
+    assert.equal(proxy.health().dashboard, "missing");
+  } finally {
+    await proxy.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });

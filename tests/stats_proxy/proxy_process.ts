@@ -1,13 +1,14 @@
 /**
  * The real stats proxy as a child process (`services/stats_proxy/main.ts`)
- * for tests: free port, logs kept for failure reports, stopped by its pid.
+ * for tests (over `testing/`'s ProgramProcess): free port, logs kept for
+ * failure reports, stopped by its pid. `PROXY_LOG=1` shows its output.
  *
  * @module
  */
-import { freePort } from "../helpers/nats_server.ts";
+import { ensureDashboardBundle, freePort, ProgramProcess } from "../../testing/mod.ts";
 
-const MAIN = new URL("../../services/stats_proxy/main.ts", import.meta.url).pathname;
-const ROOT = new URL("../../", import.meta.url).pathname;
+/** How much of the proxy's output is kept for failure reports. */
+const LOG_TAIL = 64 * 1024;
 
 /** Options of {@link ProxyProcess.start}. */
 export interface ProxyProcessOptions {
@@ -22,8 +23,7 @@ export interface ProxyProcessOptions {
 
 /** A running stats proxy process. */
 export class ProxyProcess {
-  #child: Deno.ChildProcess | undefined;
-  #log = "";
+  #proc: ProgramProcess | undefined;
   readonly port: number;
   readonly #o: ProxyProcessOptions;
 
@@ -32,8 +32,9 @@ export class ProxyProcess {
     this.port = o.port ?? freePort();
   }
 
-  /** Starts the proxy and waits until it answers `/health`. */
+  /** Bundles the dashboard when stale, starts the proxy and waits until it answers `/health`. */
   static async start(o: ProxyProcessOptions): Promise<ProxyProcess> {
+    await ensureDashboardBundle();
     const p = new ProxyProcess(o);
     await p.#spawn();
     return p;
@@ -46,38 +47,27 @@ export class ProxyProcess {
 
   /** The process id while running. */
   get pid(): number | undefined {
-    return this.#child?.pid;
+    return this.#proc?.exited ? undefined : this.#proc?.pid;
   }
 
-  /** What the proxy logged (the last 64 KiB). */
+  /** What the proxy printed (the last 64 KiB of stdout and of stderr). */
   get log(): string {
-    return this.#log;
+    return (this.#proc?.stdout ?? "") + (this.#proc?.stderr ?? "");
   }
 
   async #spawn(): Promise<void> {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", MAIN],
-      cwd: ROOT,
-      env: {
+    this.#proc = ProgramProcess.start(
+      "services/stats_proxy/main.ts",
+      {
         PROXY_HTTP_PORT: String(this.port),
         PROXY_BIND_ADDRESS: "127.0.0.1",
         PROXY_NATS_URL: this.#o.natsUrl,
         PROXY_NATS_RECONNECT_WAIT: "100ms",
         ...this.#o.env,
       },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    for (const stream of [this.#child.stdout, this.#child.stderr]) {
-      (async () => {
-        const dec = new TextDecoder();
-        for await (const chunk of stream) {
-          this.#log = (this.#log + dec.decode(chunk)).slice(-65536);
-          if (Deno.env.get("PROXY_LOG")) await Deno.stderr.write(chunk);
-        }
-      })().catch(() => {});
-    }
+      [],
+      { name: "stats_proxy", keepOutput: LOG_TAIL, echo: Boolean(Deno.env.get("PROXY_LOG")) },
+    );
     await this.waitReady();
   }
 
@@ -95,7 +85,7 @@ export class ProxyProcess {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`stats proxy on port ${this.port} not ready after ${ms} ms:\n${this.#log}`);
+    throw new Error(`stats proxy on port ${this.port} not ready after ${ms} ms:\n${this.log}`);
   }
 
   /** The proxy's `/health` JSON. */
@@ -113,24 +103,9 @@ export class ProxyProcess {
 
   /** Sends a signal (SIGTERM by default) and waits for the exit; returns the exit code. */
   async stop(signal: Deno.Signal = "SIGTERM"): Promise<number | undefined> {
-    const child = this.#child;
-    if (!child) return undefined;
-    this.#child = undefined;
-    try {
-      Deno.kill(child.pid, signal);
-    } catch {
-      // already gone
-    }
-    const timer = setTimeout(() => {
-      try {
-        Deno.kill(child.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }, 10_000);
-    const status = await child.status;
-    clearTimeout(timer);
-    return status.code;
+    const proc = this.#proc;
+    if (!proc) return undefined;
+    return (await proc.stop(signal, 10_000)).code;
   }
 
   /** Starts again on the same port. */

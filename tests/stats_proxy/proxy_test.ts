@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import type { MetricEvent } from "../../services/metrics/event.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { ProxyProcess } from "./proxy_process.ts";
 import { metricEvent, rawUpgrade, RecordingClient } from "./ws_client.ts";
 

@@ -3,7 +3,7 @@
 // memory: its events queue up to a bound, then its oldest are dropped.
 import assert from "node:assert/strict";
 import { connect } from "nats";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { ProxyProcess } from "./proxy_process.ts";
 import { metricEvent, rawUpgrade, RecordingClient } from "./ws_client.ts";
 

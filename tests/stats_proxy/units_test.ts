@@ -1,9 +1,8 @@
 // The stats proxy's parts: history ring, metric catalog, origin rules,
-// the per-client queue, config parsing, bundle freshness.
+// the per-client queue, config parsing.
 import assert from "node:assert/strict";
 import { parseEnv } from "../../services/config/mod.ts";
 import {
-  bundleIsFresh,
   type ClientLimits,
   MetricCatalog,
   normalizeOrigin,
@@ -149,29 +148,4 @@ Deno.test("proxy config: the original's defaults, and the new variables", () => 
   assert.deepEqual(c.natsUrl, ["nats://a:4222", "nats://b:4222"]);
   assert.throws(() => parseEnv(proxySpec, { PROXY_BIND_ADDRESS: "a b" }), /PROXY_BIND_ADDRESS/);
   assert.throws(() => parseEnv(proxySpec, { PROXY_HTTP_PORT: "70000" }), /PROXY_HTTP_PORT/);
-});
-
-Deno.test("the bundle is stale when a source is newer than it, fresh otherwise", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "lm-dash-" });
-  try {
-    await Deno.mkdir(`${dir}/dash/components`, { recursive: true });
-    await Deno.writeTextFile(`${dir}/deno.json`, "{}");
-    await Deno.writeTextFile(`${dir}/dash/main.tsx`, "");
-    await Deno.writeTextFile(`${dir}/dash/components/a.tsx`, "");
-    const dash = `${dir}/dash`;
-    assert.equal(await bundleIsFresh(dash), false, "no dist");
-    await Deno.mkdir(`${dash}/dist`);
-    await Deno.writeTextFile(`${dash}/dist/app.js`, "");
-    assert.equal(await bundleIsFresh(dash), false, "app.css missing");
-    await Deno.writeTextFile(`${dash}/dist/app.css`, "");
-    const past = new Date(Date.now() - 60_000);
-    for (const f of ["deno.json", "dash/main.tsx", "dash/components/a.tsx"]) {
-      await Deno.utime(`${dir}/${f}`, past, past);
-    }
-    assert.equal(await bundleIsFresh(dash), true);
-    await Deno.utime(`${dash}/components/a.tsx`, new Date(), new Date(Date.now() + 5000));
-    assert.equal(await bundleIsFresh(dash), false, "a component changed");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { connect } from "nats";
 import { encodeHeader } from "../../services/heka/codec.ts";
 import { frameMessage } from "../../services/heka/framing.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { makeMessage, streamMessages } from "../helpers/messages.ts";
 import { rssBytes } from "../helpers/proc_stats.ts";
 import { concat, startTcpReceiver, writeInChunks } from "../helpers/receivers.ts";

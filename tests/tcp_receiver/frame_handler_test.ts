@@ -20,6 +20,7 @@ class RecordingSink implements MessageSink {
   readonly sent: { message: Uint8Array; msgId: string }[] = [];
   blocked = false;
   stored = 0;
+  readonly copiesMessages = false;
   constructor(readonly limit = 1 << 20) {}
   ready(): Promise<void> {
     return Promise.resolve();

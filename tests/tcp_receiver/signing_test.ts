@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
 import type { HmacSigner } from "../../services/heka/hmac.ts";
-import { NatsServer } from "../helpers/nats_server.ts";
+import { NatsServer } from "../../testing/mod.ts";
 import { makeMessage, readStream, streamMessages } from "../helpers/messages.ts";
 import { concat, startTcpReceiver, writeInChunks } from "../helpers/receivers.ts";
 

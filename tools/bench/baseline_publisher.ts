@@ -7,6 +7,9 @@
  *
  * `deno run -A tools/bench/baseline_publisher.ts --file F --nats URL --count C [--subject S] [--window W] [--pack N]`
  *
+ * `--core` publishes plain core NATS messages (no reply, no headers, no
+ * stream) and is done when a flush returns: the wire's ceiling.
+ *
  * `--pack N` stores chunks of N messages each, as the receivers do
  * (Heka stream, `Lm-Format`, `Lm-Count`, a chunk id): how the bench fills
  * a packed stream for the subscriber. The window then counts chunks.
@@ -30,6 +33,9 @@ import { UUID_OFFSET } from "../../services/log_generator/stamp.ts";
 import { indexFrames, UuidSequence } from "./frames.ts";
 import { readProc } from "./proc_stats.ts";
 
+/** Where `--core` publishes: no stream's subject, so nothing is stored. */
+const CORE_SUBJECT = "lagermeister-bench.core";
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -40,6 +46,7 @@ if (import.meta.main) {
       subject: { type: "string", default: "lagermeister-test" },
       window: { type: "string", default: "1024" },
       pack: { type: "string", default: "0" },
+      core: { type: "boolean", default: false },
     },
   });
   const data = await Deno.readFile(values.file!);
@@ -77,7 +84,16 @@ if (import.meta.main) {
   console.log(
     JSON.stringify({ event: "start", t: Date.now(), cpu_s: readProc(Deno.pid)?.cpuSeconds ?? 0 }),
   );
-  for (let i = 0; pack > 0 && i < count; i += pack) {
+  if (values.core) {
+    // Core NATS: no reply, no headers, a subject no stream stores; done once the server has it all.
+    for (let i = 0; i < count; i++) {
+      const body = messages[i % messages.length];
+      nc.publish(CORE_SUBJECT, body);
+      if (i % 1024 === 1023) await nc.flush();
+    }
+    await nc.flush();
+  }
+  for (let i = 0; !values.core && pack > 0 && i < count; i += pack) {
     if (inflight >= window) await new Promise<void>((r) => room = r);
     const n = Math.min(pack, count - i);
     let size = 0;
@@ -97,7 +113,7 @@ if (import.meta.main) {
     nc.publish(subject, chunk, { reply: prefix + i.toString(36), headers: h });
     inflight++;
   }
-  for (let i = 0; pack === 0 && i < count; i++) {
+  for (let i = 0; !values.core && pack === 0 && i < count; i++) {
     if (inflight >= window) await new Promise<void>((r) => room = r);
     const body = messages[i % messages.length].slice();
     uuids.patch(body, 0);

@@ -13,7 +13,7 @@
 import { connect } from "nats";
 import { parseArgs } from "node:util";
 import { writeFramesFile } from "./frames.ts";
-import { BenchNatsServer } from "./nats_server.ts";
+import { NatsServer } from "../../testing/nats_server.ts";
 import { summarizeProfile } from "./profile.ts";
 import { formatTable, resultLine, type ScenarioResult, writeResults } from "./results.ts";
 import {
@@ -23,7 +23,7 @@ import {
   type Scenario,
   SCENARIOS,
   Scope,
-} from "./scenarios.ts";
+} from "./scenarios/mod.ts";
 import { renderRatesSvg } from "./svg.ts";
 import { requireNatsServer } from "../../services/runtime/nats_server_bin.ts";
 
@@ -111,7 +111,7 @@ const absoluteOut = outDir.startsWith("/") ? outDir : `${Deno.cwd()}/${outDir}`;
 const profileDir = opts.profile ? `${absoluteOut}/profiles` : undefined;
 if (profileDir) await Deno.mkdir(profileDir, { recursive: true });
 
-const nats = await BenchNatsServer.start();
+const nats = await NatsServer.start();
 const nc = await connect({ servers: nats.url, name: "bench", noAsyncTraces: true });
 const results: ScenarioResult[] = [];
 const ctx: BenchContext = {
@@ -184,7 +184,7 @@ try {
   }
 } finally {
   await nc.close().catch(() => {});
-  await nats.stop();
+  await nats.dispose();
   await Deno.remove(work, { recursive: true }).catch(() => {});
 }
 

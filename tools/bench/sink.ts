@@ -1,5 +1,6 @@
 /**
- * The bench's local sink for the subscriber (a separate process): answers
+ * The bench's local sink for the subscriber (a separate process, over the
+ * shared `testing/sink.ts` with recording off): answers
  * every POST 200 as soon as the body is read, counts NDJSON lines and, with
  * `--latency`, measures each line's age from its `Timestamp` (set by the
  * generator when it sent the message).
@@ -15,6 +16,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { countLines } from "../../services/net/request_body.ts";
+import { Sink } from "../../testing/sink.ts";
 
 /** What `GET /stats` answers. */
 export interface SinkStats {
@@ -62,23 +65,6 @@ function bulkAnswer(n: number): string {
   return `{"took":1,"errors":false,"items":[${new Array(n).fill(item).join(",")}]}`;
 }
 
-/** Counts NDJSON lines in a body. */
-export function countLines(body: Uint8Array): number {
-  let n = 0;
-  let at = -1;
-  while ((at = body.indexOf(10, at + 1)) >= 0) n++;
-  if (body.length > 0 && body[body.length - 1] !== 10) n++;
-  return n;
-}
-
-async function readBody(req: Request): Promise<Uint8Array> {
-  if (req.headers.get("content-encoding")?.includes("gzip") && req.body) {
-    const raw = req.body.pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(raw).arrayBuffer());
-  }
-  return new Uint8Array(await req.arrayBuffer());
-}
-
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -102,53 +88,63 @@ if (import.meta.main) {
   let latencies = new Float64Array(1 << 16);
   let samples = 0;
   const decoder = new TextDecoder();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: Number(values.port),
-    onListen: () => console.log(JSON.stringify({ event: "listening" })),
-  }, async (req) => {
-    if (req.method === "GET") {
-      if (samples > 0) {
-        const sorted = latencies.slice(0, samples).sort();
-        stats.p50Ms = quantile(sorted, 0.5);
-        stats.p99Ms = quantile(sorted, 0.99);
-        stats.maxMs = sorted[samples - 1];
-      }
-      stats.samples = samples;
-      return Response.json(stats);
-    }
-    const body = await readBody(req);
-    const now = Date.now();
-    const format = values.format ?? "ndjson";
-    const lines = countMessages(body, format);
-    if (stats.batches === 0) {
-      stats.firstAt = now;
-      stats.firstBatch = lines;
-    }
-    stats.batches++;
-    stats.count += lines;
-    stats.lastAt = now;
-    if (values.latency) {
-      const text = decoder.decode(body);
-      let at = 0;
-      while ((at = text.indexOf(TS_KEY, at)) >= 0) {
-        at += TS_KEY.length;
-        const sent = Date.parse(text.slice(at, text.indexOf('"', at)));
-        if (Number.isNaN(sent)) continue;
-        if (samples === latencies.length) {
-          const bigger = new Float64Array(samples * 2);
-          bigger.set(latencies);
-          latencies = bigger;
+  const format = values.format ?? "ndjson";
+  // Counting lines needs no body in memory; latencies and Loki's JSON do.
+  const countOnly = !values.latency && format !== "loki";
+  const sink = Sink.start(
+    (req) => {
+      if (req.method === "GET") {
+        if (samples > 0) {
+          const sorted = latencies.slice(0, samples).sort();
+          stats.p50Ms = quantile(sorted, 0.5);
+          stats.p99Ms = quantile(sorted, 0.99);
+          stats.maxMs = sorted[samples - 1];
         }
-        latencies[samples++] = now - sent;
+        stats.samples = samples;
+        return Response.json(stats);
       }
-    }
-    if (format === "es-bulk") {
-      return new Response(bulkAnswer(lines), { headers: { "content-type": "application/json" } });
-    }
-    return new Response(null, { status: format === "loki" ? 204 : 200 });
-  });
+      const body = req.bytes;
+      const now = Date.now();
+      const lines = countOnly
+        ? (format === "es-bulk" ? req.lineCount / 2 : req.lineCount)
+        : countMessages(body, format);
+      if (stats.batches === 0) {
+        stats.firstAt = now;
+        stats.firstBatch = lines;
+      }
+      stats.batches++;
+      stats.count += lines;
+      stats.lastAt = now;
+      if (values.latency) {
+        const text = decoder.decode(body);
+        let at = 0;
+        while ((at = text.indexOf(TS_KEY, at)) >= 0) {
+          at += TS_KEY.length;
+          const sent = Date.parse(text.slice(at, text.indexOf('"', at)));
+          if (Number.isNaN(sent)) continue;
+          if (samples === latencies.length) {
+            const bigger = new Float64Array(samples * 2);
+            bigger.set(latencies);
+            latencies = bigger;
+          }
+          latencies[samples++] = now - sent;
+        }
+      }
+      if (format === "es-bulk") {
+        return new Response(bulkAnswer(lines), {
+          headers: { "content-type": "application/json" },
+        });
+      }
+      return new Response(null, { status: format === "loki" ? 204 : 200 });
+    },
+    Number(values.port),
+    {
+      record: false,
+      countOnly,
+      onListen: () => console.log(JSON.stringify({ event: "listening" })),
+    },
+  );
   Deno.addSignalListener("SIGTERM", () => {
-    server.shutdown().then(() => Deno.exit(0));
+    sink.close().then(() => Deno.exit(0));
   });
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import type { CompileTarget } from "./programs.ts";
+import { errorMessage } from "../../services/runtime/async.ts";
 
 /** Options of {@link compileTarget}. */
 export interface CompileOptions {
@@ -187,7 +188,7 @@ export async function smokeTest(r: CompileResult): Promise<string | undefined> {
   try {
     out = await runWithTimeout(r.file, ["--help"], 15_000);
   } catch (err) {
-    return `${r.file} --help could not run: ${err instanceof Error ? err.message : String(err)}`;
+    return `${r.file} --help could not run: ${errorMessage(err)}`;
   }
   const text = out.stdout + out.stderr;
   const name = r.target.name.replace(/_/g, "[_-]");

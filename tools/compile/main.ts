@@ -10,8 +10,9 @@
  *
  * @module
  */
-import { Logger } from "../../services/log/mod.ts";
-import { buildDashboard, readDashboard } from "../../services/stats_proxy/assets.ts";
+import { errorMessage } from "../../services/runtime/async.ts";
+import { readDashboard } from "../../services/stats_proxy/assets.ts";
+import { bundleDashboard } from "../bundle/bundle.ts";
 import {
   checkDenortBin,
   type CompileResult,
@@ -77,12 +78,13 @@ function describe(r: CompileResult): string {
  * current one. Returns why it cannot be embedded, or undefined.
  */
 async function prepareDashboard(): Promise<string | undefined> {
-  const log = new Logger("compile", "error");
-  const outcome = await buildDashboard({ log });
-  if (outcome === "built") say("dashboard bundled into dashboard/dist/");
+  try {
+    if (await bundleDashboard({ ifStale: true })) say("dashboard bundled into dashboard/dist/");
+  } catch (err) {
+    return `the dashboard bundle failed (run \`deno task bundle\`): ${errorMessage(err)}`;
+  }
   const assets = await readDashboard();
-  if (assets.files.size === 0) return `${assets.problem} (run \`deno task bundle\`)`;
-  return outcome === "failed" ? "the dashboard bundle failed (run `deno task bundle`)" : undefined;
+  return assets.files.size === 0 ? assets.problem : undefined;
 }
 
 /** Compiles the targets, two at a time after a first one that proves denort is usable. */

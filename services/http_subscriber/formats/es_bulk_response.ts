@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { isRetryableStatus } from "../poster.ts";
+import { isRetryableStatus } from "../retry_policy.ts";
 import type { ItemOutcome, ResponseInterpreter } from "./format.ts";
 
 const ERRORS_TRUE = /"errors"\s*:\s*true/;

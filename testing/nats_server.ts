@@ -1,25 +1,26 @@
 /**
- * A real `nats-server -js` for tests: free port, temp store dir, stopped by
- * its own pid. Never a mock.
+ * A real `nats-server -js` for tests and the bench: free port, temp store
+ * dir, waits until JetStream is ready, stopped by its own pid, restarted on
+ * the same port and store for chaos tests, and clusters. Never a mock.
  *
- * Which binary: `NATS_SERVER_BIN`, else the newest found
- * (`services/runtime/nats_server_bin.ts`).
+ * The binary, command line and readiness wait are the product's own
+ * (`services/runtime/nats_server.ts`, which `deno task start` launches
+ * through), so `NATS_SERVER_BIN` decides the server of a whole run.
+ * `NATS_SERVER_LOG=1` shows the servers' logs.
  *
  * @module
  */
-import { requireNatsServer } from "../../services/runtime/nats_server_bin.ts";
-
-/** A free TCP port on loopback. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import {
+  natsServerArgs,
+  type NatsServerLaunch,
+  requireNatsServer,
+  waitNatsReady,
+} from "../services/runtime/nats_server.ts";
+import { freePort } from "./free_port.ts";
 
 /** Options of {@link NatsServer.start}. */
 export interface NatsServerOptions {
-  /** JetStream store directory; a fresh temp dir when omitted. */
+  /** JetStream store directory; a fresh temp dir (removed by `dispose`) when omitted. */
   storeDir?: string;
   /** Client port; a free one when omitted. */
   port?: number;
@@ -35,6 +36,7 @@ export interface NatsServerOptions {
 export class NatsServer {
   #child: Deno.ChildProcess | undefined;
   #status: Promise<Deno.CommandStatus> | undefined;
+  #configFile: string | undefined;
   readonly #opts: NatsServerOptions;
   readonly port: number;
   readonly monitorPort: number;
@@ -65,48 +67,42 @@ export class NatsServer {
     return this.#child?.pid;
   }
 
+  get #launch(): NatsServerLaunch {
+    return {
+      port: this.port,
+      monitorPort: this.monitorPort,
+      storeDir: this.storeDir,
+      name: this.#opts.name,
+      configFile: this.#configFile,
+      args: this.#opts.args,
+    };
+  }
+
   async #spawn(): Promise<void> {
-    const args = [
-      "-js",
-      "-a",
-      "127.0.0.1",
-      "-p",
-      String(this.port),
-      "-m",
-      String(this.monitorPort),
-      "-sd",
-      this.storeDir,
-    ];
-    if (this.#opts.name) args.push("-n", this.#opts.name);
-    if (this.#opts.config !== undefined) {
-      const file = await Deno.makeTempFile({ prefix: "lm-nats-", suffix: ".conf" });
-      await Deno.writeTextFile(file, this.#opts.config);
-      args.push("-c", file);
+    if (this.#opts.config !== undefined && !this.#configFile) {
+      this.#configFile = await Deno.makeTempFile({ prefix: "lm-nats-", suffix: ".conf" });
+      await Deno.writeTextFile(this.#configFile, this.#opts.config);
     }
-    args.push(...(this.#opts.args ?? []));
-    this.#child = new Deno.Command((await requireNatsServer()).path, {
-      args,
+    const child = new Deno.Command((await requireNatsServer()).path, {
+      args: natsServerArgs(this.#launch),
+      stdin: "null",
       stdout: "null",
       stderr: Deno.env.get("NATS_SERVER_LOG") ? "inherit" : "null",
     }).spawn();
-    this.#status = this.#child.status;
-    await this.waitReady();
+    let exited = false;
+    this.#child = child;
+    this.#status = child.status.finally(() => exited = true);
+    try {
+      await waitNatsReady(this.#launch, 15_000, () => exited);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
   }
 
   /** Waits until `/healthz` says JetStream is ready (or throws after `ms`). */
-  async waitReady(ms = 15_000, path = "/healthz?js-enabled-only=true"): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      try {
-        const r = await fetch(`http://127.0.0.1:${this.monitorPort}${path}`);
-        await r.body?.cancel();
-        if (r.ok) return;
-      } catch {
-        // not up yet
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`nats-server on port ${this.port} not ready after ${ms} ms`);
+  waitReady(ms = 15_000): Promise<void> {
+    return waitNatsReady(this.#launch, ms);
   }
 
   /** Stops the server by its pid (SIGTERM, or SIGKILL) and waits for it to exit. */
@@ -133,10 +129,11 @@ export class NatsServer {
     await this.#spawn();
   }
 
-  /** Stops the server and removes its temp store. */
+  /** Stops the server and removes its temp store and config file. */
   async dispose(): Promise<void> {
     await this.stop();
     if (!this.#opts.storeDir) await Deno.remove(this.storeDir, { recursive: true }).catch(() => {});
+    if (this.#configFile) await Deno.remove(this.#configFile).catch(() => {});
   }
 
   /** JSON of a monitoring endpoint (`/jsz`, `/varz`, `/connz`). */
@@ -146,11 +143,11 @@ export class NatsServer {
   }
 }
 
-/** Three nats-server processes routed into one JetStream cluster on loopback. */
+/** `size` nats-server processes routed into one JetStream cluster on loopback. */
 export async function startCluster(size = 3): Promise<NatsServer[]> {
   const clusterPorts = Array.from({ length: size }, () => freePort());
   const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(",");
-  const servers = await Promise.all(clusterPorts.map((cp, i) =>
+  return await Promise.all(clusterPorts.map((cp, i) =>
     NatsServer.start({
       name: `lm-n${i + 1}`,
       args: ["--cluster_name", "lm", "--cluster", `nats://127.0.0.1:${cp}`, "--routes", routes],
@@ -158,5 +155,4 @@ export async function startCluster(size = 3): Promise<NatsServer[]> {
       throw new Error(`cluster node ${i + 1}: ${err.message}`);
     })
   ));
-  return servers;
 }

@@ -1,0 +1,170 @@
+/**
+ * The subscriber's intake: a JetStream delivery → its Heka message(s) →
+ * one record each in the output format (formats/) → the {@link Batcher},
+ * which hands full batches on to settlement.
+ *
+ * A delivery holds one Heka message, or a chunk of many (chunk_intake.ts):
+ * a chunk's lines are batched one by one. A message or line that is not
+ * Heka is handed back alone ({@link IntakeHooks.undecodable}) to become a
+ * dead letter; the rest goes on.
+ *
+ * This is the per-line hot path: nothing here allocates per line beyond
+ * what the encoder and the batcher need.
+ *
+ * @module
+ */
+import type { JsMsg } from "nats";
+import { errorMessage, type Logger } from "../log/mod.ts";
+import type { Counter } from "../metrics/mod.ts";
+import { type AckDelivery, readDelivery } from "./ack_subject.ts";
+import { type Batch, Batcher, type FlushReason } from "./batcher.ts";
+import { type Deliverable, holdsChunk, openChunk } from "./chunk_intake.ts";
+import type { RecordEncoder } from "./formats/mod.ts";
+import type { SubscriberCounters } from "./subscriber_metrics.ts";
+
+/** What intake hands on besides full batches. */
+export interface IntakeHooks {
+  /** A full batch (or the open one, flushed). */
+  batch(b: Batch<Deliverable>, reason: FlushReason): void;
+  /** A message or a chunk's line that is not Heka: to be dead-lettered alone. */
+  undecodable(m: Deliverable, reason: string): void;
+  /** A chunk of `lines` lines arrived (the consumer's ack window may be fitted to chunks). */
+  chunkOpened(lines: number): void;
+}
+
+/** Options of an {@link Intake}. */
+export interface IntakeOptions {
+  /** Writes a Heka message as one record of the output format. */
+  encoder: RecordEncoder;
+  /** SUB_BATCH_SIZE, SUB_BATCH_BYTES, SUB_BATCH_TIMEOUT. */
+  maxItems: number;
+  maxBytes: number;
+  maxWaitMs: number;
+  counters: Pick<SubscriberCounters, "received" | "redelivered" | "undecodable">;
+  hooks: IntakeHooks;
+  log: Logger;
+}
+
+/** Deliveries → records → batches; see the module documentation. */
+export class Intake {
+  readonly #encoder: RecordEncoder;
+  readonly #batcher: Batcher<Deliverable>;
+  readonly #hooks: IntakeHooks;
+  readonly #log: Logger;
+  readonly #received: Counter;
+  readonly #redelivered: Counter;
+  readonly #undecodable: Counter;
+  /** Scratch for the delivery count and stream sequence of each delivery. */
+  readonly #delivery: AckDelivery = { count: 0, seq: 0 };
+  #lastSeq = 0;
+  #refusing = false;
+
+  constructor(o: IntakeOptions) {
+    this.#encoder = o.encoder;
+    this.#hooks = o.hooks;
+    this.#log = o.log;
+    this.#received = o.counters.received;
+    this.#redelivered = o.counters.redelivered;
+    this.#undecodable = o.counters.undecodable;
+    const hooks = o.hooks;
+    this.#batcher = new Batcher<Deliverable>({
+      maxItems: o.maxItems,
+      maxBytes: o.maxBytes,
+      maxWaitMs: o.maxWaitMs,
+      onBatch: (b, reason) => hooks.batch(b, reason),
+    });
+  }
+
+  /** Newest stream sequence received; 0 before the first. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** Items of the batch being filled (empty when none). */
+  get openItems(): readonly Deliverable[] {
+    return this.#batcher.openItems;
+  }
+
+  /** `performance.now()` when the open batch's first item arrived; undefined when none. */
+  get openSince(): number | undefined {
+    return this.#batcher.openSince;
+  }
+
+  /** Takes one JetStream delivery (the consume callback). */
+  onMessage(m: JsMsg): void {
+    if (this.#refusing) {
+      // Stopped pulling already: hand it back for another subscriber now.
+      m.nak();
+      return;
+    }
+    this.#received.value++;
+    const d = this.#delivery;
+    readDelivery(m, d);
+    if (d.seq > this.#lastSeq) this.#lastSeq = d.seq;
+    if (d.count > 1) this.#redelivered.value++;
+    if (holdsChunk(m)) {
+      this.#onChunk(m);
+      return;
+    }
+    let line: Uint8Array;
+    try {
+      line = this.#encoder.encode(m.data);
+    } catch (err) {
+      this.#undecodableMessage(m, errorMessage(err));
+      return;
+    }
+    this.#batcher.addBytes(m, line);
+  }
+
+  /** Gives back a posted batch's body for a later batch (see {@link Batcher.recycle}). */
+  recycle(body: Uint8Array): void {
+    this.#batcher.recycle(body);
+  }
+
+  /** From now on hands every delivery back (nak): the subscriber is stopping. */
+  refuse(): void {
+    this.#refusing = true;
+  }
+
+  /** Hands over the open batch and takes no more. */
+  close(): void {
+    this.#refusing = true;
+    this.#batcher.close();
+  }
+
+  /** Batches every line of a chunk; undecodable ones become dead letters alone. */
+  #onChunk(m: JsMsg): void {
+    const { lines, skippedBytes } = openChunk(m);
+    if (skippedBytes > 0) {
+      this.#undecodable.value++;
+      this.#log.warn("chunk holds bytes that are no Heka frame; skipped", {
+        seq: m.seq,
+        bytes: skippedBytes,
+      });
+    }
+    if (lines.length === 0) {
+      if (skippedBytes > 0) this.#undecodableMessage(m, "chunk holds no Heka frame");
+      else m.ack();
+      return;
+    }
+    this.#received.value += lines.length - 1;
+    this.#hooks.chunkOpened(lines.length);
+    const encoder = this.#encoder;
+    const batcher = this.#batcher;
+    for (const l of lines) {
+      let line: Uint8Array;
+      try {
+        line = encoder.encode(l.data);
+      } catch (err) {
+        this.#undecodableMessage(l, errorMessage(err));
+        continue;
+      }
+      batcher.addBytes(l, line);
+    }
+  }
+
+  #undecodableMessage(m: Deliverable, reason: string): void {
+    this.#undecodable.value++;
+    this.#hooks.undecodable(m, reason);
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * PostClient: what goes on the wire for one POST to the store, and what
+ * came back. It builds the request body (the format's request builder,
+ * then gzip), sends it with the headers over one kept-alive connection
+ * pool under a per-attempt timeout, never follows redirects, and
+ * classifies the answer ({@link AttemptResult}). Retrying is the
+ * poster's job (`poster.ts`), the rules are `retry_policy.ts`'s.
+ *
+ * The URL and header values may be secrets: {@link PostClient.scrub}
+ * removes them from every reason it returns.
+ *
+ * @module
+ */
+import { REDACTED, redactUrl, urlSecretReplacements } from "../config/mod.ts";
+import { errorMessage } from "../log/mod.ts";
+import type { RequestBuilder } from "./formats/format.ts";
+import { isRetryableStatus, parseRetryAfter } from "./retry_policy.ts";
+
+/** The fetch the poster uses (the global one, or a stub). */
+export type FetchFn = (
+  url: string,
+  init: RequestInit & { client?: Deno.HttpClient },
+) => Promise<Response>;
+
+/** How to reach the store: options shared by a {@link PostClient} and the poster. */
+export interface PostClientOptions {
+  url: string;
+  /** Requests in flight at most (the connection pool keeps as many). */
+  concurrency: number;
+  /** One attempt's limit, response body included. */
+  timeoutMs: number;
+  /** Compress bodies (`Content-Encoding: gzip`). */
+  gzip?: boolean;
+  /** Default `application/json`; the request builder's when there is one. */
+  contentType?: string;
+  /** Turns submitted records into request bodies (default: the records are the body). */
+  request?: RequestBuilder;
+  /** Extra request headers (their values are secrets: scrubbed from logged errors). */
+  headers?: Record<string, string>;
+  /** Default: the global fetch over one kept-alive Deno.HttpClient. */
+  fetch?: FetchFn;
+}
+
+/** Classification of an attempt's result. */
+export type AttemptResult =
+  | { ok: true; status: number; text: string }
+  | {
+    ok: false;
+    status: number;
+    reason: string;
+    retryable: boolean;
+    retryAfterMs: number | undefined;
+  };
+
+const REASON_MAX = 300;
+
+/** Gzips bytes with the platform's CompressionStream. */
+export async function gzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  );
+  return await new Response(stream).bytes();
+}
+
+/** One store URL: request bodies, one POST at a time, answers classified. */
+export class PostClient {
+  readonly #o: PostClientOptions;
+  readonly #abort: AbortSignal;
+  readonly #fetch: FetchFn;
+  readonly #client: Deno.HttpClient | undefined;
+  readonly #headers: Record<string, string>;
+  readonly #redactedUrl: string;
+  /** Secret texts and what replaces each, longest first. */
+  readonly #secrets: [string, string][];
+
+  /** `abort` cancels every attempt in flight (shutdown). */
+  constructor(o: PostClientOptions, abort: AbortSignal) {
+    this.#abort = abort;
+    this.#o = o;
+    if (o.fetch) {
+      this.#fetch = o.fetch;
+    } else {
+      this.#client = Deno.createHttpClient({ poolMaxIdlePerHost: o.concurrency });
+      this.#fetch = fetch;
+    }
+    this.#headers = {
+      "content-type": o.request?.contentType ?? o.contentType ?? "application/json",
+      "user-agent": "lagermeister-http-subscriber",
+    };
+    for (const [name, value] of Object.entries(o.headers ?? {})) {
+      this.#headers[name.toLowerCase()] = value;
+    }
+    if (o.gzip) this.#headers["content-encoding"] = "gzip";
+    this.#redactedUrl = redactUrl(o.url);
+    this.#secrets = urlSecretReplacements(o.url);
+    for (const value of Object.values(o.headers ?? {})) {
+      // the whole value, and its token after a scheme word ("Bearer abc…")
+      for (const part of [value, value.replace(/^\S+\s+/, "")]) {
+        if (part.length >= 4) this.#secrets.push([part, REDACTED]);
+      }
+    }
+    this.#secrets.sort((a, b) => b[0].length - a[0].length);
+  }
+
+  /** The URL as it may be printed. */
+  get redactedUrl(): string {
+    return this.#redactedUrl;
+  }
+
+  /** Releases the connections. */
+  close(): void {
+    this.#client?.close();
+  }
+
+  /** Replaces the URL and its secret parts in a text (e.g. fetch's error messages). */
+  scrub(text: string): string {
+    let out = text;
+    for (const [secret, replacement] of this.#secrets) out = out.replaceAll(secret, replacement);
+    return out;
+  }
+
+  /** The request body (built and gzipped) for the records `only` (undefined: all). */
+  async body(records: Uint8Array, only: number[] | undefined): Promise<Uint8Array> {
+    const request = this.#o.request;
+    const body = request === undefined ? records : request.build(records, only);
+    return this.#o.gzip ? await gzipBytes(body) : body;
+  }
+
+  /**
+   * Sends one POST of `body` and classifies the answer; never throws. A 2xx
+   * answer is read to the end (its text kept when `readText`), other answers
+   * give their reason, shortened and scrubbed of secrets.
+   */
+  async attempt(body: Uint8Array, readText = false): Promise<AttemptResult> {
+    const o = this.#o;
+    const timeout = AbortSignal.timeout(o.timeoutMs);
+    const signal = AbortSignal.any([timeout, this.#abort]);
+    let res: Response;
+    try {
+      res = await this.#fetch(o.url, {
+        method: "POST",
+        body: body as Uint8Array<ArrayBuffer>,
+        headers: this.#headers,
+        signal,
+        redirect: "manual",
+        ...(this.#client ? { client: this.#client } : {}),
+      });
+    } catch (err) {
+      const reason = timeout.aborted
+        ? `timeout after ${o.timeoutMs} ms`
+        : this.scrub(errorWithCause(err));
+      return { ok: false, status: 0, reason, retryable: true, retryAfterMs: undefined };
+    }
+    const status = res.status;
+    if (status >= 200 && status < 300) {
+      // Read the answer to the end so the connection goes back to the pool.
+      if (!readText) {
+        await res.arrayBuffer().catch(() => {});
+        return { ok: true, status, text: "" };
+      }
+      try {
+        return { ok: true, status, text: await res.text() };
+      } catch (err) {
+        const reason = timeout.aborted
+          ? `timeout after ${o.timeoutMs} ms reading the answer`
+          : this.scrub(`reading the answer failed: ${errorWithCause(err)}`);
+        return { ok: false, status: 0, reason, retryable: true, retryAfterMs: undefined };
+      }
+    }
+    let text = "";
+    try {
+      text = await res.text();
+    } catch {
+      // a timeout or reset while reading the error answer: the status is enough
+    }
+    const detail = text.replace(/\s+/g, " ").trim().slice(0, REASON_MAX);
+    const reason = this.scrub(`HTTP ${status}${detail ? `: ${detail}` : ""}`);
+    return {
+      ok: false,
+      status,
+      reason,
+      retryable: isRetryableStatus(status),
+      retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
+    };
+  }
+}
+
+/** An error's message with its cause's (fetch puts the useful part, and the URL, there). */
+function errorWithCause(err: unknown): string {
+  const msg = errorMessage(err);
+  const cause = err instanceof Error ? err.cause : undefined;
+  return cause === undefined ? msg : `${msg}: ${errorMessage(cause)}`;
+}

@@ -1,0 +1,41 @@
+/**
+ * The poster's retry rules: which statuses are retried without limit, how
+ * long to wait before the next attempt (exponential backoff with jitter,
+ * over `runtime/async.ts` `backoff`), and what a `Retry-After` asks for.
+ *
+ * @module
+ */
+import { backoff } from "../runtime/async.ts";
+
+/**
+ * Parses a `Retry-After` header (delay seconds or an HTTP date) into
+ * milliseconds from `now`; undefined when absent or malformed.
+ */
+export function parseRetryAfter(
+  value: string | null,
+  now: number = Date.now(),
+): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+/**
+ * Exponential backoff with jitter for the `attempt`-th retry (1-based):
+ * `min × 2^(attempt-1)` capped at `max`, then a random 50–100 % of it.
+ */
+export function backoffDelay(
+  attempt: number,
+  minMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  return backoff(attempt, minMs, maxMs, 0.5, random);
+}
+
+/** Whether an HTTP status is worth retrying without limit. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}

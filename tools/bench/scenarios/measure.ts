@@ -1,0 +1,58 @@
+/**
+ * Turning what a scenario measured into a {@link ScenarioResult}: rates,
+ * the rates of earlier scenarios, skips, and the programs' JSON log lines.
+ *
+ * @module
+ */
+import { MESSAGE_SIZE } from "../frames.ts";
+import type { ScenarioResult, TargetCheck } from "../results.ts";
+import type { BenchContext } from "./context.ts";
+
+/** The last JSON log line (`LOG_FORMAT=json`) with `msg` in a child's stderr. */
+export function logLine(stderr: string, msg: string): Record<string, unknown> | undefined {
+  const lines = stderr.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (!lines[i].startsWith("{")) continue;
+    try {
+      const o = JSON.parse(lines[i]);
+      if (o.msg === msg) return o;
+    } catch {
+      // not JSON
+    }
+  }
+  return undefined;
+}
+
+export function skipped(scenario: string, reason: string): ScenarioResult {
+  return { scenario, status: "skipped", reason, targets: [] };
+}
+
+/** A throughput result from counts, time, CPU and memory. */
+export function rateResult(
+  ctx: BenchContext,
+  scenario: string,
+  m: { messages: number; seconds: number; cpuSeconds?: number; peakRssKb?: number },
+  targets: (rate: number) => TargetCheck[],
+): ScenarioResult {
+  const rate = m.messages / m.seconds;
+  const bytes = m.messages * MESSAGE_SIZE;
+  const base = ctx.done.get("baseline")?.msgs_per_s;
+  return {
+    scenario,
+    status: "ok",
+    messages: m.messages,
+    bytes,
+    seconds: m.seconds,
+    msgs_per_s: rate,
+    mb_per_s: bytes / 1e6 / m.seconds,
+    ratio_to_baseline: base ? rate / base : undefined,
+    peak_rss_mb: m.peakRssKb ? m.peakRssKb / 1024 : undefined,
+    cpu_s_per_gb: m.cpuSeconds !== undefined ? m.cpuSeconds / (bytes / 1e9) : undefined,
+    targets: targets(rate),
+  };
+}
+
+export function rateOf(ctx: BenchContext, name: string): number | undefined {
+  const r = ctx.done.get(name);
+  return r?.status === "ok" ? r.msgs_per_s : undefined;
+}
