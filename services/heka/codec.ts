@@ -13,16 +13,41 @@
  */
 import protobuf from "protobufjs";
 import {
+  FieldMember,
   type HekaField,
   type HekaMessage,
+  MessageField,
   newField,
   newMessage,
   type ValueType,
+  WireType,
 } from "./message.ts";
 import { isValidUtf8, noteWireUtf8, type StringSlot } from "./invalid_utf8.ts";
+import {
+  F_NAME,
+  F_NAME_END,
+  F_REPRESENTATION,
+  F_REPRESENTATION_END,
+  F_VALUE_COUNT,
+  F_VALUE_TYPE,
+  F_VALUES,
+  FIELD_STRIDE,
+  int64ToBigInt,
+  int64ToNumber,
+  MessageScanner,
+  newWireReader,
+  readDelimited,
+  readKnownField,
+  readUint32,
+  undecodableMessage,
+  V_A,
+  V_B,
+  V_MEMBER,
+  VALUE_STRIDE,
+  wireTag,
+} from "./wire.ts";
 
-const { Reader, Writer } = protobuf;
-type ReaderT = protobuf.Reader;
+const { Writer } = protobuf;
 
 const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
@@ -45,136 +70,109 @@ export class HekaDecodeError extends Error {
   override name = "HekaDecodeError";
 }
 
+// Module-local copies of the field numbers decode and scan test: V8 folds
+// these, while it loads and checks an imported binding on every use.
+const {
+  uuid: UUID,
+  timestamp: TIMESTAMP,
+  type: TYPE,
+  logger: LOGGER,
+  severity: SEVERITY,
+  payload: PAYLOAD,
+  envVersion: ENV_VERSION,
+  pid: PID,
+  hostname: HOSTNAME,
+} = MessageField;
+const {
+  valueString: VALUE_STRING,
+  valueBytes: VALUE_BYTES,
+  valueInteger: VALUE_INTEGER,
+  valueDouble: VALUE_DOUBLE,
+} = FieldMember;
+
+/** Every walk of a `Message` in this module (decode and scan are synchronous: one is enough). */
+const scanner = new MessageScanner();
+
 /**
- * Reads a string; when `holder` is given and the bytes are not valid UTF-8,
- * records them for the matcher (see invalid_utf8.ts).
+ * The text of `bytes[start, end)`; when `holder` is given and the bytes are
+ * not valid UTF-8, records them for the matcher (see invalid_utf8.ts).
  */
-function readString(r: ReaderT, holder?: HekaMessage | HekaField, slot?: StringSlot): string {
-  const len = r.uint32();
-  const start = r.pos;
-  const end = start + len;
-  if (end > r.len) throw new RangeError(`string of ${len} bytes overruns the message`);
-  r.pos = end;
-  const bytes = r.buf.subarray(start, end);
-  const text = utf8.decode(bytes);
+function textAt(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  holder?: HekaMessage | HekaField,
+  slot?: StringSlot,
+): string {
+  const view = bytes.subarray(start, end);
+  const text = utf8.decode(view);
   // Only a text holding U+FFFD can come from invalid UTF-8.
   if (holder !== undefined && text.indexOf("\uFFFD") >= 0) {
-    noteWireUtf8(holder, slot!, text, isValidUtf8(bytes) ? undefined : bytes.slice());
+    noteWireUtf8(holder, slot!, text, isValidUtf8(view) ? undefined : view.slice());
   }
   return text;
 }
 
-function readBytes(r: ReaderT): Uint8Array {
-  const len = r.uint32();
-  const start = r.pos;
-  const end = start + len;
-  if (end > r.len) throw new RangeError(`bytes of ${len} bytes overruns the message`);
-  r.pos = end;
-  return r.buf.subarray(start, end);
+/** The string `Message` field `no` of the scanned message, or undefined when absent. */
+function messageText(
+  bytes: Uint8Array,
+  no: MessageField,
+  m: HekaMessage,
+  slot: StringSlot,
+): string | undefined {
+  const start = scanner.spans[no * 2];
+  return start < 0 ? undefined : textAt(bytes, start, scanner.spans[no * 2 + 1], m, slot);
 }
 
-/** Reads an int64 varint as bigint without intermediate objects beyond the result. */
-function readInt64Big(r: ReaderT): bigint {
-  const buf = r.buf;
-  let lo = 0;
-  let hi = 0;
-  let shift = 0;
-  let i = r.pos;
-  // low 28 bits
-  for (; shift < 28; shift += 7) {
-    if (i >= r.len) throw new RangeError("varint overruns the message");
-    const b = buf[i++];
-    lo |= (b & 0x7f) << shift;
-    if (b < 0x80) {
-      r.pos = i;
-      return BigInt(lo >>> 0);
-    }
+/** The int32 `Message` field `no` of the scanned message, or undefined when absent. */
+function messageInt32(no: MessageField): number | undefined {
+  return scanner.spans[no * 2] < 0 ? undefined : scanner.int32s[no];
+}
+
+/** A DataView of the buffer of the message being decoded (kept: messages often share one). */
+let doubleView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+/** The float64 at `bytes[at]`, little-endian. */
+function doubleAt(bytes: Uint8Array, at: number): number {
+  if (doubleView.buffer !== bytes.buffer) doubleView = new DataView(bytes.buffer);
+  return doubleView.getFloat64(bytes.byteOffset + at, true);
+}
+
+/** Builds `Field` number `index` of the scanned message. */
+function decodeField(bytes: Uint8Array, index: number): HekaField {
+  const f = scanner.fields;
+  const base = index * FIELD_STRIDE;
+  const field = newField("", f[base + F_VALUE_TYPE] as ValueType);
+  const name = f[base + F_NAME];
+  if (name >= 0) field.name = textAt(bytes, name, f[base + F_NAME_END], field, "name");
+  const representation = f[base + F_REPRESENTATION];
+  if (representation >= 0) {
+    field.representation = textAt(bytes, representation, f[base + F_REPRESENTATION_END]);
   }
-  if (i >= r.len) throw new RangeError("varint overruns the message");
-  let b = buf[i++];
-  lo |= (b & 0x0f) << 28;
-  hi = (b & 0x7f) >> 4;
-  if (b >= 0x80) {
-    for (shift = 3; shift < 32; shift += 7) {
-      if (i >= r.len) throw new RangeError("varint overruns the message");
-      b = buf[i++];
-      hi |= (b & 0x7f) << shift;
-      if (b < 0x80) break;
-    }
-    if (b >= 0x80) throw new RangeError("varint longer than 10 bytes");
-  }
-  r.pos = i;
-  return BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
-}
-
-function readInt64Number(r: ReaderT): number {
-  return Number(readInt64Big(r));
-}
-
-/** Rejects a known field sent with the wrong wire type (as Go's generated decoders do). */
-function expectWireType(actual: number, expected: number): void {
-  if (actual !== expected) throw new RangeError(`wire type ${actual}, expected ${expected}`);
-}
-
-function readPackedOrOne<T>(
-  r: ReaderT,
-  wireType: number,
-  scalarWireType: number,
-  readOne: () => T,
-  out: T[],
-): void {
-  if (wireType === 2) {
-    const end = r.uint32() + r.pos;
-    if (end > r.len) throw new RangeError("packed field overruns the message");
-    while (r.pos < end) out.push(readOne());
-    if (r.pos !== end) throw new RangeError("packed value overruns its field");
-  } else {
-    expectWireType(wireType, scalarWireType);
-    out.push(readOne());
-  }
-}
-
-function decodeField(r: ReaderT, end: number): HekaField {
-  const f = newField("");
-  while (r.pos < end) {
-    const tag = r.uint32();
-    const wt = tag & 7;
-    switch (tag >>> 3) {
-      case 1:
-        expectWireType(wt, 2);
-        f.name = readString(r, f, "name");
+  const values = scanner.values;
+  const first = f[base + F_VALUES];
+  const last = first + f[base + F_VALUE_COUNT];
+  for (let v = first * VALUE_STRIDE; v < last * VALUE_STRIDE; v += VALUE_STRIDE) {
+    const a = values[v + V_A];
+    const b = values[v + V_B];
+    switch (values[v + V_MEMBER]) {
+      case VALUE_STRING:
+        field.valueString.push(textAt(bytes, a, b, field, field.valueString.length));
         break;
-      case 2:
-        expectWireType(wt, 0);
-        f.valueType = r.int32() as ValueType;
+      case VALUE_BYTES:
+        field.valueBytes.push(bytes.subarray(a, b));
         break;
-      case 3:
-        expectWireType(wt, 2);
-        f.representation = readString(r);
+      case VALUE_INTEGER:
+        field.valueInteger.push(int64ToNumber(a, b));
         break;
-      case 4:
-        expectWireType(wt, 2);
-        f.valueString.push(readString(r, f, f.valueString.length));
-        break;
-      case 5:
-        expectWireType(wt, 2);
-        f.valueBytes.push(readBytes(r));
-        break;
-      case 6:
-        readPackedOrOne(r, wt, 0, () => readInt64Number(r), f.valueInteger);
-        break;
-      case 7:
-        readPackedOrOne(r, wt, 1, () => r.double(), f.valueDouble);
-        break;
-      case 8:
-        readPackedOrOne(r, wt, 0, () => r.bool(), f.valueBool);
+      case VALUE_DOUBLE:
+        field.valueDouble.push(doubleAt(bytes, a));
         break;
       default:
-        r.skipType(wt);
+        field.valueBool.push(a !== 0);
     }
   }
-  if (r.pos !== end) throw new RangeError("field overruns its length");
-  return f;
+  return field;
 }
 
 /**
@@ -183,114 +181,27 @@ function decodeField(r: ReaderT, end: number): HekaField {
  * (see {@link validateMessage}).
  */
 export function decodeMessage(bytes: Uint8Array): HekaMessage {
-  const r = Reader.create(bytes);
-  const m = newMessage();
   try {
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      const wt = tag & 7;
-      switch (tag >>> 3) {
-        case 1:
-          expectWireType(wt, 2);
-          m.uuid = readBytes(r);
-          break;
-        case 2:
-          expectWireType(wt, 0);
-          m.timestamp = readInt64Big(r);
-          break;
-        case 3:
-          expectWireType(wt, 2);
-          m.type = readString(r, m, "type");
-          break;
-        case 4:
-          expectWireType(wt, 2);
-          m.logger = readString(r, m, "logger");
-          break;
-        case 5:
-          expectWireType(wt, 0);
-          m.severity = r.int32();
-          break;
-        case 6:
-          expectWireType(wt, 2);
-          m.payload = readString(r, m, "payload");
-          break;
-        case 7:
-          expectWireType(wt, 2);
-          m.envVersion = readString(r, m, "envVersion");
-          break;
-        case 8:
-          expectWireType(wt, 0);
-          m.pid = r.int32();
-          break;
-        case 9:
-          expectWireType(wt, 2);
-          m.hostname = readString(r, m, "hostname");
-          break;
-        case 10: {
-          if (wt !== 2) throw new RangeError("fields must be length-delimited");
-          const end = r.uint32() + r.pos;
-          if (end > r.len) throw new RangeError("field overruns the message");
-          m.fields.push(decodeField(r, end));
-          break;
-        }
-        default:
-          if (tag === 0) throw new RangeError("zero tag");
-          r.skipType(wt);
-      }
-    }
+    scanner.scan(bytes);
   } catch (err) {
-    throw new HekaDecodeError(
-      `undecodable protobuf message: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    throw new HekaDecodeError(undecodableMessage(err));
   }
+  const spans = scanner.spans;
+  const m = newMessage();
+  const uuid = spans[UUID * 2];
+  if (uuid >= 0) m.uuid = bytes.subarray(uuid, spans[UUID * 2 + 1]);
+  if (spans[TIMESTAMP * 2] >= 0) {
+    m.timestamp = int64ToBigInt(scanner.timestamp[0], scanner.timestamp[1]);
+  }
+  m.type = messageText(bytes, TYPE, m, "type");
+  m.logger = messageText(bytes, LOGGER, m, "logger");
+  m.severity = messageInt32(SEVERITY);
+  m.payload = messageText(bytes, PAYLOAD, m, "payload");
+  m.envVersion = messageText(bytes, ENV_VERSION, m, "envVersion");
+  m.pid = messageInt32(PID);
+  m.hostname = messageText(bytes, HOSTNAME, m, "hostname");
+  for (let i = 0; i < scanner.fieldCount; i++) m.fields.push(decodeField(bytes, i));
   return m;
-}
-
-/** Skips a length-delimited value, checking it fits. */
-function skipDelimited(r: ReaderT): number {
-  const len = r.uint32();
-  const end = r.pos + len;
-  if (end > r.len) throw new RangeError(`value of ${len} bytes overruns the message`);
-  r.pos = end;
-  return len;
-}
-
-/** Expected wire types of `Field`'s members (index = field number); -1 = packed or scalar. */
-const FIELD_WIRE = [-2, 2, 0, 2, 2, 2, -1, -1, -1];
-const FIELD_SCALAR_WIRE = [0, 0, 0, 0, 0, 0, 0, 1, 0];
-
-function scanField(r: ReaderT, end: number): void {
-  while (r.pos < end) {
-    const tag = r.uint32();
-    const wt = tag & 7;
-    const no = tag >>> 3;
-    const want = no < FIELD_WIRE.length ? FIELD_WIRE[no] : -2;
-    if (want === -2) {
-      // Unknown members are skipped, as decodeField does (zero tag included).
-      r.skipType(wt);
-    } else if (want === -1) {
-      if (wt === 2) {
-        const len = r.uint32();
-        const end = r.pos + len;
-        if (end > r.len) throw new RangeError("packed field overruns the message");
-        if (no === 7) {
-          if (len % 8 !== 0) throw new RangeError("packed value overruns its field");
-          r.pos = end;
-        } else {
-          while (r.pos < end) r.skipType(0);
-          if (r.pos !== end) throw new RangeError("packed value overruns its field");
-        }
-      } else {
-        expectWireType(wt, FIELD_SCALAR_WIRE[no]);
-        r.skipType(wt);
-      }
-    } else {
-      expectWireType(wt, want);
-      if (wt === 2) skipDelimited(r);
-      else r.skipType(wt);
-    }
-  }
-  if (r.pos !== end) throw new RangeError("field overruns its length");
 }
 
 /**
@@ -300,68 +211,23 @@ function scanField(r: ReaderT, end: number): void {
  * (a view) when the message is valid, else the reason it is not.
  */
 export function scanMessage(bytes: Uint8Array): Uint8Array | string {
-  const r = Reader.create(bytes);
-  let uuid: Uint8Array | undefined;
-  let timestamp = false;
-  let hostname = false;
-  let payload = false;
-  let fields = false;
   try {
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      const wt = tag & 7;
-      switch (tag >>> 3) {
-        case 1:
-          expectWireType(wt, 2);
-          uuid = readBytes(r);
-          break;
-        case 2:
-          expectWireType(wt, 0);
-          r.skipType(0);
-          timestamp = true;
-          break;
-        case 3:
-        case 4:
-        case 7:
-          expectWireType(wt, 2);
-          skipDelimited(r);
-          break;
-        case 5:
-        case 8:
-          expectWireType(wt, 0);
-          r.skipType(0);
-          break;
-        case 6:
-          expectWireType(wt, 2);
-          skipDelimited(r);
-          payload = true;
-          break;
-        case 9:
-          expectWireType(wt, 2);
-          hostname = skipDelimited(r) > 0;
-          break;
-        case 10: {
-          if (wt !== 2) throw new RangeError("fields must be length-delimited");
-          const end = r.uint32() + r.pos;
-          if (end > r.len) throw new RangeError("field overruns the message");
-          scanField(r, end);
-          fields = true;
-          break;
-        }
-        default:
-          if (tag === 0) throw new RangeError("zero tag");
-          r.skipType(wt);
-      }
-    }
+    scanner.scan(bytes, false);
   } catch (err) {
-    return `undecodable protobuf message: ${err instanceof Error ? err.message : String(err)}`;
+    return undecodableMessage(err);
   }
-  if (uuid === undefined) return "missing uuid";
-  if (uuid.length !== 16) return `uuid must be 16 bytes, got ${uuid.length}`;
-  if (!timestamp) return "missing timestamp";
-  if (!hostname) return "missing hostname";
-  if (!payload && !fields) return "missing payload and fields";
-  return uuid;
+  const spans = scanner.spans;
+  const uuid = spans[UUID * 2];
+  if (uuid < 0) return "missing uuid";
+  const uuidLength = spans[UUID * 2 + 1] - uuid;
+  if (uuidLength !== 16) return `uuid must be 16 bytes, got ${uuidLength}`;
+  if (spans[TIMESTAMP * 2] < 0) return "missing timestamp";
+  const hostname = spans[HOSTNAME * 2];
+  if (hostname < 0 || spans[HOSTNAME * 2 + 1] === hostname) return "missing hostname";
+  if (spans[PAYLOAD * 2] < 0 && scanner.fieldCount === 0) {
+    return "missing payload and fields";
+  }
+  return bytes.subarray(uuid, uuid + 16);
 }
 
 /**
@@ -377,47 +243,77 @@ export function validateMessage(m: HekaMessage): string | undefined {
   return undefined;
 }
 
+/** Field numbers of Heka's stream `Header` (message.proto). */
+const HeaderField = {
+  MESSAGE_LENGTH: 1,
+  HMAC_HASH_FUNCTION: 3,
+  HMAC_SIGNER: 4,
+  HMAC_KEY_VERSION: 5,
+  HMAC: 6,
+} as const;
+
+/** The wire type of each `Header` field, by number; -1 for unknown numbers. */
+const HEADER_WIRE = Int8Array.from([
+  -1,
+  WireType.VARINT, // message_length
+  -1,
+  WireType.VARINT, // hmac_hash_function
+  WireType.LEN, // hmac_signer
+  WireType.VARINT, // hmac_key_version
+  WireType.LEN, // hmac
+]);
+
 /**
  * Writes a string field as valid UTF-8: lone surrogates become U+FFFD
  * (protobufjs's writer would emit them as WTF-8 bytes, invalid UTF-8).
  */
 function writeString(w: protobuf.Writer, fieldNo: number, s: string | undefined): void {
-  if (s !== undefined) w.uint32((fieldNo << 3) | 2).string(s.toWellFormed());
+  if (s !== undefined) w.uint32(wireTag(fieldNo, WireType.LEN)).string(s.toWellFormed());
+}
+
+/** Starts a packed repeated member of a `Field` (end it with `ldelim`). */
+function forkPacked(w: protobuf.Writer, member: FieldMember): protobuf.Writer {
+  return w.uint32(wireTag(member, WireType.LEN)).fork();
 }
 
 /** Encodes a Heka `Message` (for generators and tests; relays never re-encode). */
 export function encodeMessage(m: HekaMessage): Uint8Array {
   const w = Writer.create();
-  if (m.uuid !== undefined) w.uint32((1 << 3) | 2).bytes(m.uuid);
+  if (m.uuid !== undefined) w.uint32(wireTag(MessageField.uuid, WireType.LEN)).bytes(m.uuid);
   if (m.timestamp !== undefined) {
-    w.uint32(2 << 3).int64(m.timestamp.toString() as unknown as number);
+    w.uint32(wireTag(MessageField.timestamp, WireType.VARINT))
+      .int64(m.timestamp.toString() as unknown as number);
   }
-  writeString(w, 3, m.type);
-  writeString(w, 4, m.logger);
-  if (m.severity !== undefined) w.uint32(5 << 3).int32(m.severity);
-  writeString(w, 6, m.payload);
-  writeString(w, 7, m.envVersion);
-  if (m.pid !== undefined) w.uint32(8 << 3).int32(m.pid);
-  writeString(w, 9, m.hostname);
+  writeString(w, MessageField.type, m.type);
+  writeString(w, MessageField.logger, m.logger);
+  if (m.severity !== undefined) {
+    w.uint32(wireTag(MessageField.severity, WireType.VARINT)).int32(m.severity);
+  }
+  writeString(w, MessageField.payload, m.payload);
+  writeString(w, MessageField.envVersion, m.envVersion);
+  if (m.pid !== undefined) w.uint32(wireTag(MessageField.pid, WireType.VARINT)).int32(m.pid);
+  writeString(w, MessageField.hostname, m.hostname);
   for (const f of m.fields) {
-    w.uint32((10 << 3) | 2).fork();
-    writeString(w, 1, f.name);
-    if (f.valueType !== 0) w.uint32(2 << 3).int32(f.valueType);
-    if (f.representation) writeString(w, 3, f.representation);
-    for (const s of f.valueString) writeString(w, 4, s);
-    for (const b of f.valueBytes) w.uint32((5 << 3) | 2).bytes(b);
+    w.uint32(wireTag(MessageField.fields, WireType.LEN)).fork();
+    writeString(w, FieldMember.name, f.name);
+    if (f.valueType !== 0) {
+      w.uint32(wireTag(FieldMember.valueType, WireType.VARINT)).int32(f.valueType);
+    }
+    if (f.representation) writeString(w, FieldMember.representation, f.representation);
+    for (const s of f.valueString) writeString(w, FieldMember.valueString, s);
+    for (const b of f.valueBytes) w.uint32(wireTag(FieldMember.valueBytes, WireType.LEN)).bytes(b);
     if (f.valueInteger.length) {
-      w.uint32((6 << 3) | 2).fork();
+      forkPacked(w, FieldMember.valueInteger);
       for (const v of f.valueInteger) w.int64(v);
       w.ldelim();
     }
     if (f.valueDouble.length) {
-      w.uint32((7 << 3) | 2).fork();
+      forkPacked(w, FieldMember.valueDouble);
       for (const v of f.valueDouble) w.double(v);
       w.ldelim();
     }
     if (f.valueBool.length) {
-      w.uint32((8 << 3) | 2).fork();
+      forkPacked(w, FieldMember.valueBool);
       for (const v of f.valueBool) w.bool(v);
       w.ldelim();
     }
@@ -428,7 +324,7 @@ export function encodeMessage(m: HekaMessage): Uint8Array {
 
 /** Decodes a stream framing `Header`. Throws {@link HekaDecodeError} when malformed. */
 export function decodeHeader(bytes: Uint8Array): HekaHeader {
-  const r = Reader.create(bytes);
+  const r = newWireReader(bytes);
   const h: HekaHeader = {
     messageLength: -1,
     hmacHashFunction: HmacHash.MD5,
@@ -438,32 +334,19 @@ export function decodeHeader(bytes: Uint8Array): HekaHeader {
   };
   try {
     while (r.pos < r.len) {
-      const tag = r.uint32();
-      const wt = tag & 7;
-      switch (tag >>> 3) {
-        case 1:
-          expectWireType(wt, 0);
-          h.messageLength = r.uint32();
-          break;
-        case 3:
-          expectWireType(wt, 0);
-          h.hmacHashFunction = r.int32() as HmacHash;
-          break;
-        case 4:
-          expectWireType(wt, 2);
-          h.hmacSigner = readString(r);
-          break;
-        case 5:
-          expectWireType(wt, 0);
-          h.hmacKeyVersion = r.uint32();
-          break;
-        case 6:
-          expectWireType(wt, 2);
-          h.hmac = readBytes(r);
-          break;
-        default:
-          if (tag === 0) throw new RangeError("zero tag");
-          r.skipType(wt);
+      const no = readKnownField(r, HEADER_WIRE);
+      if (no < 0) continue;
+      if (HEADER_WIRE[no] === WireType.LEN) {
+        const start = readDelimited(r, no === HeaderField.HMAC ? "bytes" : "string");
+        const value = r.buf.subarray(start, r.pos);
+        if (no === HeaderField.HMAC) h.hmac = value;
+        else h.hmacSigner = utf8.decode(value);
+      } else {
+        const value = readUint32(r);
+        if (no === HeaderField.MESSAGE_LENGTH) h.messageLength = value;
+        else if (no === HeaderField.HMAC_HASH_FUNCTION) {
+          h.hmacHashFunction = (value | 0) as HmacHash;
+        } else h.hmacKeyVersion = value;
       }
     }
   } catch (err) {
@@ -478,12 +361,15 @@ export function decodeHeader(bytes: Uint8Array): HekaHeader {
 /** Encodes a stream framing `Header`. */
 export function encodeHeader(h: Partial<HekaHeader> & { messageLength: number }): Uint8Array {
   const w = Writer.create();
-  w.uint32(1 << 3).uint32(h.messageLength);
+  w.uint32(wireTag(HeaderField.MESSAGE_LENGTH, WireType.VARINT)).uint32(h.messageLength);
   if (h.hmac !== undefined) {
-    w.uint32(3 << 3).int32(h.hmacHashFunction ?? HmacHash.MD5);
+    w.uint32(wireTag(HeaderField.HMAC_HASH_FUNCTION, WireType.VARINT))
+      .int32(h.hmacHashFunction ?? HmacHash.MD5);
   }
-  writeString(w, 4, h.hmacSigner);
-  if (h.hmacKeyVersion !== undefined) w.uint32(5 << 3).uint32(h.hmacKeyVersion);
-  if (h.hmac !== undefined) w.uint32((6 << 3) | 2).bytes(h.hmac);
+  writeString(w, HeaderField.HMAC_SIGNER, h.hmacSigner);
+  if (h.hmacKeyVersion !== undefined) {
+    w.uint32(wireTag(HeaderField.HMAC_KEY_VERSION, WireType.VARINT)).uint32(h.hmacKeyVersion);
+  }
+  if (h.hmac !== undefined) w.uint32(wireTag(HeaderField.HMAC, WireType.LEN)).bytes(h.hmac);
   return w.finish();
 }

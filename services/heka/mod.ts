@@ -7,15 +7,23 @@
  */
 export {
   DEFAULT_SEVERITY,
+  FIELD_MEMBERS,
+  FieldMember,
+  type FieldMemberSpec,
   fieldValues,
   formatUuid,
   type HekaField,
   type HekaMessage,
+  MESSAGE_FIELDS,
+  MessageField,
+  type MessageFieldSpec,
   newField,
   newMessage,
   parseUuid,
   severityOf,
   ValueType,
+  WireType,
+  type WireValue,
 } from "./message.ts";
 export {
   decodeHeader,
@@ -67,9 +75,9 @@ export {
 } from "./matcher/mod.ts";
 export {
   canonicalFieldName,
-  formatTimestamp,
   JSON_FIELD_NAMES,
   type JsonEncoderOptions,
   type JsonFieldName,
-  JsonLineWriter,
-} from "./json.ts";
+} from "./json_options.ts";
+export { JsonLineWriter } from "./json.ts";
+export { formatTimestamp } from "./timestamp.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatTimestamp } from "../heka/json.ts";
+import { formatTimestamp } from "../heka/timestamp.ts";
 import { fieldValues, formatUuid, type HekaMessage, severityOf } from "../heka/message.ts";
 
 const TYPE_NAMES = ["STRING", "BYTES", "INTEGER", "DOUBLE", "BOOL"];

@@ -9,7 +9,8 @@
 import { ConfigError, formatDuration } from "../config/mod.ts";
 import { subjectCovered } from "../broker/mod.ts";
 import { errorMessage } from "../log/mod.ts";
-import { type JsonEncoderOptions, JsonLineWriter } from "../heka/json.ts";
+import { JsonLineWriter } from "../heka/json.ts";
+import type { JsonEncoderOptions } from "../heka/json_options.ts";
 import { consumerName, type ConsumerPlan, type StartPolicy } from "./consumer.ts";
 import { checkIndexPattern, checkLokiLabels, type FormatOptions } from "./formats/mod.ts";
 import type { SubscriberConfig } from "./config.ts";

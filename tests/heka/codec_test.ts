@@ -11,15 +11,21 @@ import {
   HekaDecodeError,
   type HekaHeader,
   HmacHash,
+  scanMessage,
   validateMessage,
 } from "../../services/heka/codec.ts";
 import { FrameSplitter } from "../../services/heka/framing.ts";
 import {
+  FIELD_MEMBERS,
+  FieldMember,
   type HekaField,
   type HekaMessage,
+  MESSAGE_FIELDS,
+  MessageField,
   newField,
   newMessage,
   ValueType,
+  WireType,
 } from "../../services/heka/message.ts";
 import { arbMessage, arbMessageBytes, arbUtf16, encode, plain, readFixture } from "./fixtures.ts";
 
@@ -448,4 +454,48 @@ Deno.test("scanMessage agrees with decodeMessage + validateMessage on fixtures, 
       throw new Error(`disagree on ${[...b].join(",")}: scan=${scanned(b)} decode=${reference(b)}`);
     }
   }
+});
+
+Deno.test("the field tables of message.ts match proto/message.proto", () => {
+  const ProtoField = root.lookupType("message.Field");
+  const wireTypeOf = (f: protobuf.Field): number => {
+    f.resolve();
+    if (f.resolvedType instanceof protobuf.Enum) return WireType.VARINT;
+    if (f.resolvedType) return WireType.LEN;
+    return protobuf.types.basic[f.type as keyof typeof protobuf.types.basic];
+  };
+  const tables = [[MESSAGE_FIELDS, ProtoMessage], [FIELD_MEMBERS, ProtoField]] as const;
+  for (const [table, type] of tables) {
+    assert.deepEqual(
+      table.map((row) => row.number),
+      Object.keys(type.fieldsById).map(Number).sort((a, b) => a - b),
+      type.name,
+    );
+    for (const row of table) {
+      const f = type.fieldsById[row.number];
+      assert.equal(f.name, row.name);
+      assert.equal(wireTypeOf(f), row.wireType, f.name);
+      if ("packed" in row) assert.equal(row.packed, f.repeated && wireTypeOf(f) !== WireType.LEN);
+    }
+  }
+  assert.equal(MessageField.envVersion, 7);
+  assert.equal(FieldMember.valueString, 4);
+});
+
+Deno.test("scanMessage rejects what decodeMessage rejects, malformed varints included", () => {
+  const uuid = [0x0a, 0x10, ...new Array(16).fill(7)];
+  const rest = [0x4a, 0x01, 0x68, 0x32, 0x01, 0x78]; // hostname "h", payload "x"
+  const cases = [
+    [...uuid, 0x10, ...new Array(11).fill(0xff), 0x01, ...rest], // 12-byte timestamp varint
+    [...uuid, 0x10, 0x01, 0x28, ...new Array(10).fill(0xff), 0x01, ...rest], // 11-byte severity
+    [...uuid, 0x10, 0x01, 0x52, 0x04, 0x32, 0x02, 0xff, 0xff, ...rest], // packed int crosses its length
+  ];
+  for (const c of cases) {
+    const bytes = new Uint8Array(c);
+    assert.throws(() => decodeMessage(bytes), HekaDecodeError, String(c));
+    assert.match(String(scanMessage(bytes)), /^undecodable/, String(c));
+  }
+  const ok = new Uint8Array([...uuid, 0x10, 0x01, ...rest]);
+  assert.equal(validateMessage(decodeMessage(ok)), undefined);
+  assert.equal(typeof scanMessage(ok), "object");
 });

@@ -9,7 +9,7 @@ import {
   type FrameSplitter as FrameSplitterT,
   type HekaFrame,
 } from "../../services/heka/framing.ts";
-import { JsonLineEncoder } from "../../services/heka/json.ts";
+import { JsonLineEncoder } from "./json_line_encoder.ts";
 import { fieldValues, formatUuid, ValueType } from "../../services/heka/message.ts";
 import { readFixture } from "./fixtures.ts";
 

@@ -13,12 +13,12 @@
  * @module
  */
 import {
-  canonicalFieldName,
-  formatTimestamp,
+  checkFieldList,
   JSON_FIELD_NAMES,
   type JsonEncoderOptions,
   type JsonFieldName,
-} from "../../services/heka/json.ts";
+} from "../../services/heka/json_options.ts";
+import { formatTimestamp } from "../../services/heka/timestamp.ts";
 import {
   DEFAULT_SEVERITY,
   fieldValues,
@@ -30,23 +30,6 @@ import {
 
 /** Keys a dynamic field may not take over; such fields get a `"Fields."` prefix. */
 const RESERVED_KEYS: ReadonlySet<string> = new Set(JSON_FIELD_NAMES.slice(0, 9));
-
-function checkedFieldList(names: readonly string[]): JsonFieldName[] {
-  const out: JsonFieldName[] = [];
-  for (const name of names) {
-    const canonical = canonicalFieldName(name);
-    if (canonical === undefined) {
-      throw new RangeError(
-        `unknown field ${JSON.stringify(name)}; valid names: ${JSON_FIELD_NAMES.join(", ")}`,
-      );
-    }
-    if (!out.includes(canonical)) out.push(canonical);
-  }
-  if (out.length === 0) {
-    throw new RangeError(`field list is empty; valid names: ${JSON_FIELD_NAMES.join(", ")}`);
-  }
-  return out;
-}
 
 function jsonNumber(v: number): string {
   return Number.isFinite(v) ? String(v) : "null";
@@ -116,7 +99,7 @@ export class ReferenceJsonLineEncoder {
   constructor(options: JsonEncoderOptions = {}) {
     this.fields = options.fields === undefined
       ? [...JSON_FIELD_NAMES]
-      : checkedFieldList(options.fields);
+      : checkFieldList(options.fields);
     this.#codes = Int32Array.from(this.fields, (n) => FIELD_CODES[n]);
     const dyn = options.dynamicFields;
     this.dynamicFields = dyn === undefined || dyn.length === 0 ? undefined : new Set(dyn);

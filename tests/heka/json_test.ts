@@ -3,12 +3,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { decodeMessage } from "../../services/heka/codec.ts";
-import {
-  canonicalFieldName,
-  formatTimestamp,
-  JSON_FIELD_NAMES,
-  parseFieldList,
-} from "../../services/heka/json.ts";
+import { canonicalFieldName, JSON_FIELD_NAMES } from "../../services/heka/json_options.ts";
+import { formatTimestamp } from "../../services/heka/timestamp.ts";
+import { parseFieldList } from "./json_line_encoder.ts";
 import { ReferenceJsonLineEncoder as JsonLineEncoder } from "./json_reference.ts";
 import {
   fieldValues,

@@ -7,12 +7,9 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { decodeMessage, encodeMessage, HekaDecodeError } from "../../services/heka/codec.ts";
 import { FrameSplitter } from "../../services/heka/framing.ts";
-import {
-  JSON_FIELD_NAMES,
-  type JsonEncoderOptions,
-  JsonLineEncoder,
-  JsonLineWriter,
-} from "../../services/heka/json.ts";
+import { JsonLineWriter } from "../../services/heka/json.ts";
+import { JSON_FIELD_NAMES, type JsonEncoderOptions } from "../../services/heka/json_options.ts";
+import { JsonLineEncoder } from "./json_line_encoder.ts";
 import { newField, newMessage, parseUuid, ValueType } from "../../services/heka/message.ts";
 import { arbMessage, arbUtf16, encode, readFixture } from "./fixtures.ts";
 import { ReferenceJsonLineEncoder } from "./json_reference.ts";

@@ -3,17 +3,18 @@
  * splitter over a large framed buffer (fed in socket-sized chunks), the
  * message matcher on a typical spec, and the subscriber's JSON line writer
  * (protobuf bytes in, JSON bytes out: all the per-message work between
- * JetStream and the batch body).
+ * JetStream and the batch body), and the receivers' validating scan
+ * (`scanMessage`, run on every accepted message when no matcher is set).
  *
  * `deno run -A tools/bench/micro.ts [--mb 64] [--seconds 1]`
  *
  * Prints `{"event":"done","splitter_mb_s":…,"splitter_frames_s":…,
- * "matcher_evals_s":…,"json_lines_s":…,"json_mb_s":…}`.
+ * "matcher_evals_s":…,"json_lines_s":…,"json_mb_s":…,"scan_messages_s":…}`.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { decodeMessage, encodeMessage } from "../../services/heka/codec.ts";
+import { decodeMessage, encodeMessage, scanMessage } from "../../services/heka/codec.ts";
 import { FrameSplitter } from "../../services/heka/framing.ts";
 import { JsonLineWriter } from "../../services/heka/json.ts";
 import type { HekaMessage } from "../../services/heka/message.ts";
@@ -94,6 +95,17 @@ export function benchJson(ms: number): { linesPerSecond: number; mbPerSecond: nu
   return { linesPerSecond: lines, mbPerSecond: (lines * (bytes / msgs.length)) / 1e6 };
 }
 
+/** Messages per second through the receivers' validating scan (`scanMessage`). */
+export function benchScan(ms: number): { messagesPerSecond: number } {
+  const msgs = sampleMessages().map((m) => new Uint8Array(encodeMessage(m)));
+  let valid = 0;
+  const perS = perSecond(ms, msgs.length, () => {
+    for (let i = 0; i < msgs.length; i++) if (typeof scanMessage(msgs[i]) !== "string") valid++;
+  });
+  if (valid === 0) throw new Error("scanMessage accepted none of the sample messages");
+  return { messagesPerSecond: perS };
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -103,6 +115,7 @@ if (import.meta.main) {
   const splitter = benchSplitter(Number(values.mb));
   const matcher = benchMatcher(ms);
   const json = benchJson(ms);
+  const scan = benchScan(ms);
   console.log(JSON.stringify({
     event: "done",
     splitter_mb_s: Math.round(splitter.mbPerSecond),
@@ -111,5 +124,6 @@ if (import.meta.main) {
     matcher_matched: matcher.matched,
     json_lines_s: Math.round(json.linesPerSecond),
     json_mb_s: Math.round(json.mbPerSecond),
+    scan_messages_s: Math.round(scan.messagesPerSecond),
   }));
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { JsonEncoderOptions } from "../../heka/json.ts";
+import type { JsonEncoderOptions } from "../../heka/json_options.ts";
 import { esBulkFormat } from "./es_bulk.ts";
 import type { FormatName, OutputFormat } from "./format.ts";
 import { lokiFormat } from "./loki.ts";

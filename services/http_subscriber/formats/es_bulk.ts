@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { type JsonEncoderOptions, JsonLineWriter } from "../../heka/json.ts";
+import { JsonLineWriter } from "../../heka/json.ts";
+import type { JsonEncoderOptions } from "../../heka/json_options.ts";
 import { EsBulkResponseInterpreter } from "./es_bulk_response.ts";
 import { ByteSink, ConcatenatingBuilder, type OutputFormat, type RecordEncoder } from "./format.ts";
 

@@ -19,12 +19,12 @@
  *
  * @module
  */
+import { JsonLineWriter } from "../../heka/json.ts";
 import {
   canonicalFieldName,
   type JsonEncoderOptions,
   type JsonFieldName,
-  JsonLineWriter,
-} from "../../heka/json.ts";
+} from "../../heka/json_options.ts";
 import {
   appendNanos,
   ByteSink,

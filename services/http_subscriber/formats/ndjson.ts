@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type JsonEncoderOptions, JsonLineWriter } from "../../heka/json.ts";
+import { JsonLineWriter } from "../../heka/json.ts";
+import type { JsonEncoderOptions } from "../../heka/json_options.ts";
 import { ConcatenatingBuilder, type OutputFormat } from "./format.ts";
 
 /** The NDJSON format. */
