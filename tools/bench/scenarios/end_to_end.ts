@@ -54,7 +54,7 @@ export function endToEndScenario(name: string, packed: boolean): Scenario {
         throw new Error(`generator exited with ${status.code}: ${gen.stderr.slice(-500)}`);
       }
       const sent = Number(logLine(gen.stderr, "done")?.sent ?? 0);
-      await waitLines(ctx, sent, [rcv.child], packed);
+      await waitLines(ctx, sent, rcv, [rcv.child], packed);
       const stats = await waitSink(port, sent, [sub, rcv.child], SUB_BATCH_TIMEOUT_MS + 20_000);
       const cpu1 = rcvSampler.cpuSeconds() + subSampler.cpuSeconds();
       rcvSampler.stop();

@@ -41,7 +41,7 @@ export function http32Scenario(name: string, packed: boolean): Scenario {
         },
       });
       const genSampler = scope.sample(gen.pid);
-      const stored = await waitLines(ctx, n, [gen, rcv.child], packed);
+      const stored = await waitLines(ctx, n, rcv, [gen, rcv.child], packed);
       const cpu1 = sampler.cpuSeconds();
       sampler.stop();
       const genCpu = genSampler.cpuSeconds();
@@ -107,7 +107,7 @@ export const httpBatch: Scenario = {
     );
     const posterSampler = scope.sample(poster.pid);
     const start = await poster.event("start", 30_000);
-    const stored = await waitLines(ctx, n, [poster, rcv.child], true);
+    const stored = await waitLines(ctx, n, rcv, [poster, rcv.child], true);
     const cpu1 = sampler.cpuSeconds();
     sampler.stop();
     const seconds = (stored.lastMs - Number(start.t)) / 1000;

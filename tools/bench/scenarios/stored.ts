@@ -10,7 +10,6 @@ import { ensureStream } from "../../../services/broker/stream.ts";
 import { Logger } from "../../../services/log/mod.ts";
 import type { ProgramProcess } from "../../../testing/program_process.ts";
 import { sleep } from "../../../services/runtime/async.ts";
-import { StoredCounter } from "../stored_counter.ts";
 import { type BenchContext, type Scope, STREAM, SUBJECT } from "./context.ts";
 
 const quiet = new Logger("bench", "error");
@@ -55,23 +54,31 @@ export async function waitStored(
 }
 
 /**
- * Waits until `n` log messages are stored in a stream holding chunks
- * (counted by a {@link StoredCounter} from the stream's start); returns the
- * stored times of the first and last. Throws like {@link waitStored}.
+ * Waits until the receiver at `statsUrl` (its `/debug/vars`) counts `n`
+ * log messages acknowledged by JetStream (`stored_total`), then returns the
+ * stored times of the stream's first and last JetStream message. Nothing
+ * reads the stream meanwhile: a consumer following it would cost the
+ * server as much as storing (it slowed packed runs 2×). Throws like
+ * {@link waitStored}.
  */
 export async function waitStoredLines(
   ctx: BenchContext,
   n: number,
+  statsUrl: string,
   watch: ProgramProcess[] = [],
   stallMs = 20_000,
 ): Promise<{ firstMs: number; lastMs: number }> {
-  const counter = await StoredCounter.start(ctx.nc, STREAM);
-  try {
-    await waitCount(() => counter.messages, n, watch, stallMs);
-    return { firstMs: counter.firstMs, lastMs: counter.lastMs };
-  } finally {
-    counter.stop();
-  }
+  await waitCount(
+    async () => {
+      const vars = await (await fetch(statsUrl)).json() as { stored_total?: number };
+      return vars.stored_total ?? 0;
+    },
+    n,
+    watch,
+    stallMs,
+  );
+  const s = await streamState(ctx);
+  return { firstMs: rfc3339Ms(s.first_ts), lastMs: rfc3339Ms(s.last_ts) };
 }
 
 /**
@@ -109,10 +116,11 @@ async function waitCount(
 export async function waitLines(
   ctx: BenchContext,
   n: number,
+  receiver: { child: ProgramProcess; statsUrl: string },
   watch: ProgramProcess[],
   packed: boolean,
 ): Promise<{ firstMs: number; lastMs: number }> {
-  if (packed) return await waitStoredLines(ctx, n, watch);
+  if (packed) return await waitStoredLines(ctx, n, receiver.statsUrl, watch);
   const s = await waitStored(ctx, n, watch);
   return { firstMs: rfc3339Ms(s.first_ts), lastMs: rfc3339Ms(s.last_ts) };
 }

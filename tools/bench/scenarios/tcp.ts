@@ -96,7 +96,7 @@ export function tcpScenario(
       const senderSampler = scope.sample(sender.pid);
       const start = await sender.event("start", 30_000);
       const senderCpu0 = senderSampler.cpuSeconds();
-      const stored = await waitLines(ctx, n, [sender, rcv.child], packed);
+      const stored = await waitLines(ctx, n, rcv, [sender, rcv.child], packed);
       const cpu1 = sampler.cpuSeconds();
       sampler.stop();
       const senderCpu = senderSampler.cpuSeconds() - senderCpu0;
