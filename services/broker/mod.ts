@@ -31,3 +31,9 @@ export {
 } from "./publisher.ts";
 export { StreamStats } from "./stream_stats.ts";
 export { DEFAULT_MAX_PAYLOAD, serverMaxPayload } from "./max_payload.ts";
+export {
+  FRAME_HEAD_ROOM,
+  FRAME_TAIL_ROOM,
+  type FramedPublish,
+  framedPublisher,
+} from "./framed_publish.ts";

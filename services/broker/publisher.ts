@@ -18,6 +18,7 @@ import type { Subscription } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import { withTimeout } from "../runtime/async.ts";
 import { serverMaxPayload } from "./max_payload.ts";
+import { type FramedPublish, framedPublisher } from "./framed_publish.ts";
 
 /**
  * How a waiting publish ended: stored, broker unavailable or too slow (the
@@ -36,6 +37,13 @@ export interface PublishExtras {
    * gave it up (see {@link JetStreamPublisher.publish}).
    */
   onSettled?: (outcome: "ok" | "rejected") => void;
+  /**
+   * `data` lies in a buffer whose `FRAME_HEAD_ROOM` bytes before it and
+   * `FRAME_TAIL_ROOM` after it (framed_publish.ts) are the publisher's to overwrite:
+   * the protocol frame is written around the data and sent without a copy
+   * (framed_publish.ts). For large messages (the receivers' chunks).
+   */
+  framed?: boolean;
 }
 
 /** Options of a {@link JetStreamPublisher}. */
@@ -102,6 +110,10 @@ interface InFlight {
   giveUpAt: number;
   settle: ((o: PublishOutcome) => void) | undefined;
   onSettled: PublishExtras["onSettled"];
+  /** Sent as one frame written around `data` (see {@link PublishExtras.framed}). */
+  framed: boolean;
+  /** The encoded headers of a framed publish, made on its first send. */
+  hdrBytes: Uint8Array | undefined;
 }
 
 const ERROR_PREFIX = [0x7b, 0x22, 0x65]; // `{"e` of `{"error":…}`
@@ -136,6 +148,7 @@ export class JetStreamPublisher {
   readonly #ackTimeout: number;
   readonly #log: Logger;
   readonly #onNoStream: (() => Promise<void>) | undefined;
+  readonly #framedPublish: FramedPublish | undefined;
   readonly #prefix: string;
   readonly #inflight = new Map<string, InFlight>();
   #queued: InFlight[] = [];
@@ -156,6 +169,7 @@ export class JetStreamPublisher {
     this.#ackTimeout = o.ackTimeoutMs ?? 5000;
     this.#log = o.log;
     this.#onNoStream = o.onNoStream;
+    this.#framedPublish = framedPublisher(nc);
     this.#prefix = createInbox() + ".";
     this.#sub = nc.subscribe(this.#prefix + "*", {
       callback: (err, msg) => {
@@ -280,6 +294,8 @@ export class JetStreamPublisher {
       giveUpAt: 0,
       settle,
       onSettled: extras?.onSettled,
+      framed: extras?.framed === true && this.#framedPublish !== undefined,
+      hdrBytes: undefined,
     };
     this.#inflight.set(token, e);
     this.stats.published++;
@@ -300,6 +316,12 @@ export class JetStreamPublisher {
     e.retryAt = 0;
     e.attempts++;
     try {
+      if (e.framed) {
+        // The same token on every resend: rewriting the frame writes the same bytes.
+        e.hdrBytes ??= (e.hdrs as MsgHdrs & { encode(): Uint8Array }).encode();
+        const reply = this.#prefix + e.token;
+        if (this.#framedPublish!(this.#subject, reply, e.hdrBytes, e.data)) return;
+      }
       this.#nc.publish(this.#subject, e.data, { reply: this.#prefix + e.token, headers: e.hdrs });
     } catch (err) {
       if ((err as { code?: string }).code === "MAX_PAYLOAD_EXCEEDED") {

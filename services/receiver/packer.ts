@@ -24,7 +24,13 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import { type JetStreamPublisher, publishHeaderBytes, type PublishOutcome } from "../broker/mod.ts";
+import {
+  FRAME_HEAD_ROOM,
+  FRAME_TAIL_ROOM,
+  type JetStreamPublisher,
+  publishHeaderBytes,
+  type PublishOutcome,
+} from "../broker/mod.ts";
 import {
   COUNT_HEADER,
   FORMAT_HEADER,
@@ -41,6 +47,16 @@ export const HEADER_ROOM = 512;
 const CHUNK_ID_LENGTH = 48;
 /** `Lm-Format: heka-stream\r\n` and `Lm-Count: <up to 10 digits>\r\n`. */
 const LM_HEADER_BYTES = 24 + 22;
+/**
+ * A buffer of `size` bytes with the room the publisher writes the NATS
+ * protocol frame into around it (broker/framed_publish.ts): a chunk goes
+ * to the socket as it is, without being copied into a fresh buffer first.
+ */
+function framable(size: number): Uint8Array {
+  return new Uint8Array(FRAME_HEAD_ROOM + size + FRAME_TAIL_ROOM)
+    .subarray(FRAME_HEAD_ROOM, FRAME_HEAD_ROOM + size);
+}
+
 /** Chunk buffers kept for reuse at most. */
 const POOL_MAX = 256;
 /** Framing of one message in a chunk at most: 0x1E, length, tag, 5-byte varint, 0x1F. */
@@ -203,12 +219,12 @@ export class ChunkPacker implements MessageSink {
   #start(atLeast: number): OpenChunk {
     const limit = this.chunkLimit;
     let buf: Uint8Array;
-    if (atLeast > limit) buf = new Uint8Array(atLeast); // one message larger than a chunk
+    if (atLeast > limit) buf = framable(atLeast); // one message larger than a chunk
     else {
       let pooled = this.#pool.pop();
       // After a clamp change the pool holds buffers of the old size: let them go.
       while (pooled !== undefined && pooled.length !== limit) pooled = this.#pool.pop();
-      buf = pooled ?? new Uint8Array(limit);
+      buf = pooled ?? framable(limit);
     }
     const c: OpenChunk = {
       id: this.#idPrefix + (this.#seq++).toString(36),
@@ -237,7 +253,8 @@ export class ChunkPacker implements MessageSink {
     let reusable: Uint8Array | undefined;
     if (c.bytes * 2 < c.buf.length) {
       // A small chunk (lingered out): copy it, keep the big buffer for the next one.
-      data = c.buf.slice(0, c.bytes);
+      data = framable(c.bytes);
+      data.set(c.buf.subarray(0, c.bytes));
       this.#recycle(c.buf);
     } else {
       data = c.buf.subarray(0, c.bytes);
@@ -263,6 +280,7 @@ export class ChunkPacker implements MessageSink {
     if (done === undefined) {
       this.#publisher.send(data, c.id, {
         headers,
+        framed: true,
         onSettled: (outcome) => {
           onSettled(outcome);
           this.#release(size);
@@ -278,7 +296,7 @@ export class ChunkPacker implements MessageSink {
       done.resolve(outcome);
       this.#nudge();
     };
-    this.#publisher.publish(data, c.id, left, { headers, onSettled }).then(
+    this.#publisher.publish(data, c.id, left, { headers, onSettled, framed: true }).then(
       settled,
       () => settled("unavailable"),
     );
