@@ -11,7 +11,8 @@
  * cost (about a quarter of its CPU in `deno task bench --profile`). With
  * one piece nats.js writes the caller's buffer as it is.
  *
- * This reaches into nats.js's protocol handler (`sendCommand`), pinned
+ * This reaches into nats.js's protocol handler (`sendCommand`,
+ * `flushPending`), pinned
  * with npm:nats 2.29; {@link framedPublisher} checks that it is there and
  * callers fall back to `nc.publish` otherwise. The checks `nc.publish`
  * makes are made here too (closed, draining, max_payload), with the same
@@ -30,7 +31,11 @@ export const FRAME_TAIL_ROOM = 2;
 interface ConnectionInternals {
   isClosed(): boolean;
   info?: { max_payload: number; headers?: boolean };
-  protocol: { sendCommand(cmd: Uint8Array): void; noMorePublishing: boolean };
+  protocol: {
+    sendCommand(cmd: Uint8Array): void;
+    flushPending(): void;
+    noMorePublishing: boolean;
+  };
 }
 
 const encoder = new TextEncoder();
@@ -58,7 +63,10 @@ export type FramedPublish = (
 /** A {@link FramedPublish} for `nc`, or undefined when nats.js does not expose what it needs. */
 export function framedPublisher(nc: NatsConnection): FramedPublish | undefined {
   const c = nc as unknown as Partial<ConnectionInternals>;
-  if (typeof c.protocol?.sendCommand !== "function" || typeof c.isClosed !== "function") {
+  if (
+    typeof c.protocol?.sendCommand !== "function" ||
+    typeof c.protocol?.flushPending !== "function" || typeof c.isClosed !== "function"
+  ) {
     return undefined;
   }
   const conn = c as ConnectionInternals;
@@ -81,7 +89,13 @@ export function framedPublisher(nc: NatsConnection): FramedPublish | undefined {
     frame.set(headers, line.length);
     frame[end - start - 2] = 0x0d;
     frame[end - start - 1] = 0x0a;
-    conn.protocol.sendCommand(frame);
+    // Alone in nats.js's outbound buffer, a frame is written as it is; with
+    // company (another chunk of this tick, an ack) all would be copied into
+    // one fresh buffer. So what waits goes first, then the frame on its own.
+    const protocol = conn.protocol;
+    protocol.flushPending();
+    protocol.sendCommand(frame);
+    protocol.flushPending();
     return true;
   };
 }
