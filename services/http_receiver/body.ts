@@ -12,6 +12,11 @@ export type BodyProblem = "too-large" | "timeout" | "aborted";
 /** A body, or why there is none. */
 export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; problem: BodyProblem };
 
+/** A body as the pieces it arrived in (never copied together), or why there is none. */
+export type BodyChunks =
+  | { ok: true; chunks: Uint8Array[]; size: number }
+  | { ok: false; problem: BodyProblem };
+
 interface Pending {
   deadline: number;
   reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -30,10 +35,28 @@ export class BodyReader {
    * before reading anything; a body growing past it is cut off.
    */
   async read(req: Request): Promise<BodyResult> {
+    const r = await this.readChunks(req);
+    if (!r.ok) return r;
+    if (r.chunks.length === 1) return { ok: true, bytes: r.chunks[0] };
+    const bytes = new Uint8Array(r.size);
+    let at = 0;
+    for (const c of r.chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    return { ok: true, bytes };
+  }
+
+  /**
+   * Like {@link read}, but hands the body over in the pieces it arrived in:
+   * a Heka stream body is split into frames piece by piece, and copying a
+   * large body into one fresh buffer first would cost page faults.
+   */
+  async readChunks(req: Request): Promise<BodyChunks> {
     const declared = Number(req.headers.get("content-length") ?? NaN);
     if (declared > this.limit) return { ok: false, problem: "too-large" };
     const body = req.body;
-    if (!body) return { ok: true, bytes: new Uint8Array(0) };
+    if (!body) return { ok: true, chunks: [], size: 0 };
     const p: Pending = {
       deadline: performance.now() + this.timeoutMs,
       reader: body.getReader(),
@@ -59,14 +82,7 @@ export class BodyReader {
       this.#pending.delete(p);
     }
     if (p.timedOut) return { ok: false, problem: "timeout" };
-    if (chunks.length === 1) return { ok: true, bytes: chunks[0] };
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      bytes.set(c, at);
-      at += c.length;
-    }
-    return { ok: true, bytes };
+    return { ok: true, chunks, size };
   }
 
   /** Stops the timer (bodies still being read are left alone). */

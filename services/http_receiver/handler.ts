@@ -105,7 +105,7 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
       return error(503, "broker unavailable, retry later", RETRY_AFTER);
     }
     const stream = isStreamBody(req);
-    const body = await (stream ? streams : bodies).read(req);
+    const body = stream ? await streams.readChunks(req) : await bodies.read(req);
     if (!body.ok) {
       // The rest of the body is not read: the connection is closed, not kept alive.
       if (body.problem === "too-large") {
@@ -120,7 +120,7 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
       return error(400, "request body could not be read", CLOSE);
     }
     const deadline = performance.now() + o.requestTimeoutMs;
-    if (stream) return storeStream(o, body.bytes, deadline);
+    if ("chunks" in body) return storeStream(o, body.chunks, deadline);
     m.received.value++;
     if (body.bytes.length === 0) {
       m.invalid.value++;
@@ -157,28 +157,30 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
  */
 async function storeStream(
   o: HandlerOptions,
-  bytes: Uint8Array,
+  chunks: readonly Uint8Array[],
   deadline: number,
 ): Promise<Response> {
   const m = o.metrics;
   const splitter = new FrameSplitter({ maxMessageSize: o.maxMessageSize });
-  splitter.push(bytes);
   const accepted: Uint8Array[] = [];
   const ids: string[] = [];
   const reasons: Record<string, number> = {};
   let filtered = 0;
   let invalid = 0;
-  for (let f = splitter.next(); f !== null; f = splitter.next()) {
-    m.received.value++;
-    const v = o.gate.inspect(f.message);
-    if (v.kind === "accept") {
-      accepted.push(f.message);
-      ids.push(v.msgId);
-    } else if (v.kind === "filtered") {
-      filtered++;
-    } else {
-      invalid++;
-      reasons[v.reason] = (reasons[v.reason] ?? 0) + 1;
+  for (const chunk of chunks) {
+    splitter.push(chunk);
+    for (let f = splitter.next(); f !== null; f = splitter.next()) {
+      m.received.value++;
+      const v = o.gate.inspect(f.message);
+      if (v.kind === "accept") {
+        accepted.push(f.message);
+        ids.push(v.msgId);
+      } else if (v.kind === "filtered") {
+        filtered++;
+      } else {
+        invalid++;
+        reasons[v.reason] = (reasons[v.reason] ?? 0) + 1;
+      }
     }
   }
   const s = splitter.stats;
