@@ -10,6 +10,9 @@
  * `--core` publishes plain core NATS messages (no reply, no headers, no
  * stream) and is done when a flush returns: the wire's ceiling.
  *
+ * `--framed` (with `--pack`) builds chunks in reused buffers and sends them
+ * framed in place, without nats.js's copy, as the receivers do.
+ *
  * `--pack N` stores chunks of N messages each, as the receivers do
  * (Heka stream, `Lm-Format`, `Lm-Count`, a chunk id): how the bench fills
  * a packed stream for the subscriber. The window then counts chunks.
@@ -32,6 +35,11 @@ import {
 import { UUID_OFFSET } from "../../services/log_generator/stamp.ts";
 import { indexFrames, UuidSequence } from "./frames.ts";
 import { readProc } from "./proc_stats.ts";
+import {
+  FRAME_HEAD_ROOM,
+  FRAME_TAIL_ROOM,
+  framedPublisher,
+} from "../../services/broker/framed_publish.ts";
 
 /** Where `--core` publishes: no stream's subject, so nothing is stored. */
 const CORE_SUBJECT = "lagermeister-bench.core";
@@ -47,6 +55,7 @@ if (import.meta.main) {
       window: { type: "string", default: "1024" },
       pack: { type: "string", default: "0" },
       core: { type: "boolean", default: false },
+      framed: { type: "boolean", default: false },
     },
   });
   const data = await Deno.readFile(values.file!);
@@ -81,6 +90,20 @@ if (import.meta.main) {
   await nc.flush();
 
   const uuids = new UuidSequence(0xbeef);
+  // --framed: chunks built in reused buffers with room for the protocol frame
+  // and sent without a copy, as the receivers send theirs (framed_publish.ts).
+  const framed = values.framed;
+  const framedPublish = framed ? framedPublisher(nc) : undefined;
+  const ring: Uint8Array[] = [];
+  /** The `k`th chunk's buffer: a ring twice the window, so a reused one was written out long ago. */
+  const ringChunk = (k: number, size: number): Uint8Array => {
+    const slot = k % (2 * window + 4);
+    let b = ring[slot];
+    if (b === undefined || b.length < FRAME_HEAD_ROOM + size + FRAME_TAIL_ROOM) {
+      b = ring[slot] = new Uint8Array(FRAME_HEAD_ROOM + size + FRAME_TAIL_ROOM);
+    }
+    return b.subarray(FRAME_HEAD_ROOM, FRAME_HEAD_ROOM + size);
+  };
   console.log(
     JSON.stringify({ event: "start", t: Date.now(), cpu_s: readProc(Deno.pid)?.cpuSeconds ?? 0 }),
   );
@@ -98,7 +121,7 @@ if (import.meta.main) {
     const n = Math.min(pack, count - i);
     let size = 0;
     for (let k = 0; k < n; k++) size += framedSize(messages[(i + k) % messages.length].length);
-    const chunk = new Uint8Array(size);
+    const chunk = framed ? ringChunk(i / pack, size) : new Uint8Array(size);
     let at = 0;
     for (let k = 0; k < n; k++) {
       const m = messages[(i + k) % messages.length];
@@ -110,7 +133,11 @@ if (import.meta.main) {
     h.set("Nats-Msg-Id", `bench-${i}`);
     h.set(FORMAT_HEADER, HEKA_STREAM_FORMAT);
     h.set(COUNT_HEADER, String(n));
-    nc.publish(subject, chunk, { reply: prefix + i.toString(36), headers: h });
+    const reply = prefix + i.toString(36);
+    const hdrBytes = framed ? (h as typeof h & { encode(): Uint8Array }).encode() : undefined;
+    if (!(framedPublish && hdrBytes && framedPublish(subject, reply, hdrBytes, chunk))) {
+      nc.publish(subject, chunk, { reply, headers: h });
+    }
     inflight++;
   }
   for (let i = 0; !values.core && pack === 0 && i < count; i++) {

@@ -48,7 +48,7 @@ export const limitPacked: Scenario = {
   name: "limit-packed",
   repeatable: true,
   description:
-    `bare publisher storing chunks of ${BENCH_CHUNK_MESSAGES} messages (256 KiB, window ${LIMIT_PACKED_WINDOW}): packed storage's ceiling`,
+    `bare publisher storing chunks of ${BENCH_CHUNK_MESSAGES} messages (256 KiB, window ${LIMIT_PACKED_WINDOW}, framed in place like the receivers): packed storage's ceiling`,
   async run(ctx, scope) {
     await resetStream(ctx);
     const n = ctx.scale.baseline * 2;
@@ -59,6 +59,7 @@ export const limitPacked: Scenario = {
       true,
       BENCH_CHUNK_MESSAGES,
       [
+        "--framed",
         "--window",
         String(LIMIT_PACKED_WINDOW),
       ],
