@@ -42,6 +42,7 @@ Usage: deno task bench [--quick | --smoke] [--only NAMES] [--repeat N] [--out DI
 
   BENCH_SUB_ENV='{"SUB_POSTERS":"8"}' overrides the subscriber's env vars in the
   subscriber and end-to-end scenarios (defaults: batch 1000, 4 MiB, 4 posters).
+  BENCH_E2E_RATE=40000 offers the end-to-end scenarios that many lines/s instead.
 
 Scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join("\n")}

@@ -36,7 +36,11 @@ export function endToEndScenario(name: string, packed: boolean): Scenario {
         (rateOf(ctx, packed ? "tcp-1" : "tcp-1-per-message") ?? SEED_RATE) / 2,
       );
       const smoke = ctx.scale.name === "smoke";
-      const rate = packed && !smoke
+      // BENCH_E2E_RATE offers another rate (lines/s), to find what a machine sustains.
+      const chosen = Number(Deno.env.get("BENCH_E2E_RATE") ?? NaN);
+      const rate = chosen > 0
+        ? chosen
+        : packed && !smoke
         ? Math.max(2 * PER_MESSAGE_E2E_RATE, half)
         : Math.max(100, half);
       const gen = scope.start(ctx, name, "log_generator", "services/log_generator/main.ts", {
