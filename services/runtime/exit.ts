@@ -30,17 +30,3 @@ export async function runMain(main: () => Promise<unknown> | unknown): Promise<v
     Deno.exit(err.code);
   }
 }
-
-/**
- * For mains written as top-level code: `fn()`, or the {@link ExitError}'s
- * line and exit code.
- */
-export function exitOn<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (!(err instanceof ExitError)) throw err;
-    if (err.message !== "") (err.code === 0 ? console.log : console.error)(err.message);
-    Deno.exit(err.code);
-  }
-}

@@ -7,7 +7,7 @@
  * @module
  */
 export { backoff, errorMessage, sleep, withTimeout } from "./async.ts";
-export { configExit, ExitError, exitOn, runMain } from "./exit.ts";
+export { configExit, ExitError, runMain } from "./exit.ts";
 export {
   compareVersions,
   findNatsServer,
