@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { countLines, readDecodedBody } from "../services/net/request_body.ts";
+import { countLines, countNewlines, readDecodedBody } from "../services/net/request_body.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -67,7 +67,7 @@ async function streamLineCount(body: ReadableStream<Uint8Array>): Promise<number
   let last = 10;
   for await (const chunk of body) {
     if (chunk.length === 0) continue;
-    for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) n++;
+    n += countNewlines(chunk);
     last = chunk[chunk.length - 1];
   }
   return last === 10 ? n : n + 1;

@@ -14,11 +14,16 @@ export async function readDecodedBody(req: Request): Promise<Uint8Array<ArrayBuf
   return await new Response(body).bytes();
 }
 
-/** Lines in `bytes` (NDJSON): its newlines, plus one for a last line without one. */
-export function countLines(bytes: Uint8Array): number {
+/** Newline bytes in `bytes`. */
+export function countNewlines(bytes: Uint8Array): number {
   let n = 0;
   let at = -1;
   while ((at = bytes.indexOf(10, at + 1)) >= 0) n++;
-  if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) n++;
   return n;
+}
+
+/** Lines in `bytes` (NDJSON): its newlines, plus one for a last line without one. */
+export function countLines(bytes: Uint8Array): number {
+  const n = countNewlines(bytes);
+  return bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? n + 1 : n;
 }
