@@ -7,13 +7,14 @@
  *
  * @module
  */
-import { connect, type NatsConnection } from "nats";
+import type { NatsConnection } from "nats";
 import { Socket } from "node:net";
 import { REDACTED, redactUrl } from "../config/redact.ts";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import { backoff, sleep } from "../runtime/async.ts";
 import { explainConnectError, probeServerInfo } from "./connect_error.ts";
 import { type BrokerOptions, connectionOptions } from "./connection_options.ts";
+import { connectNats } from "./nats_transport.ts";
 
 /** While the first connection keeps failing the same way, the failure is logged this often. */
 const RETRY_LOG_EVERY_MS = 30_000;
@@ -67,7 +68,7 @@ export async function connectBroker(o: BrokerOptions, log: Logger): Promise<Nats
   let nc: NatsConnection | undefined;
   for (let attempt = 1; nc === undefined; attempt++) {
     try {
-      nc = await connect(opts);
+      nc = await connectNats(opts);
     } catch (err) {
       let why = explainConnectError(err, o);
       const changed = why.error !== last;
