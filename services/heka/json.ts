@@ -167,6 +167,8 @@ export class JsonLineWriter {
   readonly #timestamp = new TimestampWriter();
   #out = new Uint8Array(8192);
   #outView = new DataView(this.#out.buffer);
+  /** A DataView of the buffer being written ({@link encodeInto}'s `outView`). */
+  #view: DataView = this.#outView;
   /** A DataView of the buffer of the message being written (kept for the next one, which often shares it). */
   #srcView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   /** The buffer #srcView is a view of, and where the message starts in it. */
@@ -205,26 +207,43 @@ export class JsonLineWriter {
   }
 
   /**
+   * Bytes {@link encodeInto} may write for a message of `messageLength`
+   * bytes: no input byte takes more than 6 output bytes (a `\u00XX`
+   * escape), and the keys and defaults fit in the rest.
+   */
+  static maxLineBytes(messageLength: number): number {
+    return messageLength * 6 + 512;
+  }
+
+  /**
    * One JSON object for the Heka `Message` in `messageBytes`, without a
    * newline, as UTF-8: a view into a buffer of this writer that is valid
    * until its next `encode`. Throws {@link HekaDecodeError} for bytes that
    * `decodeMessage` rejects (exactly those).
    */
   encode(messageBytes: Uint8Array): Uint8Array {
+    const need = JsonLineWriter.maxLineBytes(messageBytes.length);
+    if (this.#out.length < need) {
+      this.#out = new Uint8Array(Math.max(need, this.#out.length * 2));
+      this.#outView = new DataView(this.#out.buffer);
+    }
+    return this.#out.subarray(0, this.encodeInto(messageBytes, this.#out, this.#outView, 0));
+  }
+
+  /**
+   * Writes the line {@link encode} returns into `out` from `at` and returns
+   * where it ends: no copy for callers that gather lines (the batcher).
+   * `out` must have {@link maxLineBytes} of room from `at`; `outView` is a
+   * DataView of exactly `out`'s bytes. Throws {@link HekaDecodeError},
+   * having written nothing, for bytes that `decodeMessage` rejects.
+   */
+  encodeInto(messageBytes: Uint8Array, out: Uint8Array, outView: DataView, at: number): number {
     const scanner = this.#scanner;
     try {
       scanner.scan(messageBytes);
     } catch (err) {
       throw new HekaDecodeError(undecodableMessage(err));
     }
-    // No input byte takes more than 6 output bytes (a `\u00XX` escape); the
-    // keys and defaults fit in the rest.
-    const need = messageBytes.length * 6 + 512;
-    if (this.#out.length < need) {
-      this.#out = new Uint8Array(Math.max(need, this.#out.length * 2));
-      this.#outView = new DataView(this.#out.buffer);
-    }
-    const out = this.#out;
     const src = messageBytes;
     // Messages often share a buffer (a socket read): one DataView for all of them.
     if (src.buffer !== this.#srcBuffer) {
@@ -232,24 +251,25 @@ export class JsonLineWriter {
       this.#srcView = new DataView(src.buffer);
     }
     this.#srcBase = src.byteOffset;
+    this.#view = outView;
     const numbers = this.#numbers;
-    let o = 0;
+    let o = at;
     out[o++] = LBRACE;
     for (let c = 0; c < numbers.length; c++) {
       const no = numbers[c];
       if (no === FIELDS) {
-        const at = this.#writeDynamic(out, o, src);
-        if (at === o) continue; // no dynamic fields: no key at all
-        o = at;
+        const end = this.#writeDynamic(out, o, src);
+        if (end === o) continue; // no dynamic fields: no key at all
+        o = end;
       } else {
         o = writeAscii(out, o, KEY_BYTES[no]);
-        o = this.#writeValue(out, this.#outView, o, src, no);
+        o = this.#writeValue(out, outView, o, src, no);
       }
       out[o++] = COMMA;
     }
-    if (o > 1) o--;
+    if (o > at + 1) o--;
     out[o++] = RBRACE;
-    return out.subarray(0, o);
+    return o;
   }
 
   /**
@@ -471,7 +491,7 @@ export class JsonLineWriter {
           break;
         default:
           out[o++] = QUOTE;
-          o = writeJsonString(out, this.#outView, o, src, srcView, srcBase, a, values[v + V_B]);
+          o = writeJsonString(out, this.#view, o, src, srcView, srcBase, a, values[v + V_B]);
           out[o++] = QUOTE;
       }
     }

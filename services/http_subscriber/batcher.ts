@@ -8,7 +8,8 @@
  * FIRST item arrived — a trickle is never held longer than that.
  *
  * Lines are copied once, straight into the batch's body buffer (no joining
- * at the end); the buffer grows geometrically.
+ * at the end), or written there by their encoder ({@link Batcher.addWritten});
+ * the buffer grows geometrically.
  *
  * @module
  */
@@ -40,10 +41,18 @@ export interface BatcherOptions<T> {
   onBatch: (batch: Batch<T>, reason: FlushReason) => void;
 }
 
+/** Writes a line for a source into a batch body (see {@link Batcher.addWritten}). */
+export interface LineWriter<S> {
+  /** Writes the line for `source` into `out` from `at`; returns where it ends. */
+  write(source: S, out: Uint8Array, outView: DataView, at: number): number;
+}
+
 /** A batch being filled. */
 interface OpenBatch<T> {
   items: T[];
   buf: Uint8Array;
+  /** A DataView of exactly `buf`. */
+  view: DataView;
   bytes: number;
   firstAt: number;
 }
@@ -110,8 +119,40 @@ export class Batcher<T> {
     const at = b.bytes;
     if (at + size > b.buf.length) this.#grow(b, at, at + size);
     b.buf.set(line, at);
-    b.buf[at + line.length] = NEWLINE;
+    this.#commit(b, item, size);
+  }
+
+  /**
+   * Adds an item whose line `writer` writes straight into the batch body
+   * (no copy); may hand over one or two batches. `writer.write` gets room
+   * for `maxLength` bytes from `at` and returns where the line ends (without
+   * the newline); when it throws, nothing is added. A line that turns out
+   * not to fit the open batch's `maxBytes` is moved to the next batch.
+   */
+  addWritten<S>(item: T, source: S, maxLength: number, writer: LineWriter<S>): void {
+    if (this.#closed) throw new Error("batcher is closed");
+    const room = maxLength + 1;
+    const b = this.#open ?? this.#start(room);
+    const at = b.bytes;
+    if (at + room > b.buf.length) this.#grow(b, at, at + room);
+    const end = writer.write(source, b.buf, b.view, at);
+    const size = end - at + 1;
+    if (at + size > this.#o.maxBytes && b.items.length > 0) {
+      // The line does not fit: it opens the next batch (moved out of this one's spare room).
+      const line = b.buf.subarray(at, end);
+      this.#handOver("bytes");
+      const next = this.#start(size);
+      next.buf.set(line);
+      this.#commit(next, item, size);
+      return;
+    }
+    this.#commit(b, item, size);
+  }
+
+  /** Ends the line of `size` bytes (newline included) just written at the end of `b`'s body. */
+  #commit(b: OpenBatch<T>, item: T, size: number): void {
     b.bytes += size;
+    b.buf[b.bytes - 1] = NEWLINE;
     b.items.push(item);
     if (b.items.length >= this.#o.maxItems) this.#handOver("size");
     else if (b.bytes >= this.#o.maxBytes) this.#handOver("bytes");
@@ -145,9 +186,11 @@ export class Batcher<T> {
     const enough = Math.max(MIN_CAPACITY, atLeast, this.#sizeHint);
     let pooled = this.#pool.pop();
     while (pooled !== undefined && pooled.byteLength < enough) pooled = this.#pool.pop();
+    const buf = pooled !== undefined ? new Uint8Array(pooled) : new Uint8Array(capacity);
     const b: OpenBatch<T> = {
       items: [],
-      buf: pooled !== undefined ? new Uint8Array(pooled) : new Uint8Array(capacity),
+      buf,
+      view: new DataView(buf.buffer),
       bytes: 0,
       firstAt: performance.now(),
     };
@@ -164,6 +207,7 @@ export class Batcher<T> {
     const buf = new Uint8Array(Math.max(needed, b.buf.length * 2));
     buf.set(b.buf.subarray(0, keep));
     b.buf = buf;
+    b.view = new DataView(buf.buffer);
   }
 
   #handOver(reason: FlushReason): void {

@@ -17,10 +17,15 @@ import type { JsMsg } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import type { Counter } from "../metrics/mod.ts";
 import { type AckDelivery, readDelivery } from "./ack_subject.ts";
-import { type Batch, Batcher, type FlushReason } from "./batcher.ts";
+import { type Batch, Batcher, type FlushReason, type LineWriter } from "./batcher.ts";
 import { type Deliverable, holdsChunk, openChunk } from "./chunk_intake.ts";
-import type { RecordEncoder } from "./formats/mod.ts";
+import { type InPlaceRecordEncoder, type RecordEncoder, writesInPlace } from "./formats/mod.ts";
 import type { SubscriberCounters } from "./subscriber_metrics.ts";
+
+/** An encoder's error, told apart from the batcher's. */
+class EncodeFailure {
+  constructor(readonly cause: unknown) {}
+}
 
 /** What intake hands on besides full batches. */
 export interface IntakeHooks {
@@ -48,6 +53,9 @@ export interface IntakeOptions {
 /** Deliveries → records → batches; see the module documentation. */
 export class Intake {
   readonly #encoder: RecordEncoder;
+  /** The encoder, when it writes records straight into the batch body. */
+  readonly #inPlace: InPlaceRecordEncoder | undefined;
+  readonly #writer: LineWriter<Uint8Array> | undefined;
   readonly #batcher: Batcher<Deliverable>;
   readonly #hooks: IntakeHooks;
   readonly #log: Logger;
@@ -61,6 +69,19 @@ export class Intake {
 
   constructor(o: IntakeOptions) {
     this.#encoder = o.encoder;
+    const e = o.encoder;
+    if (writesInPlace(e)) {
+      this.#inPlace = e;
+      this.#writer = {
+        write(src, out, view, at) {
+          try {
+            return e.encodeInto(src, out, view, at);
+          } catch (err) {
+            throw new EncodeFailure(err);
+          }
+        },
+      };
+    }
     this.#hooks = o.hooks;
     this.#log = o.log;
     this.#received = o.counters.received;
@@ -106,14 +127,29 @@ export class Intake {
       this.#onChunk(m);
       return;
     }
-    let line: Uint8Array;
-    try {
-      line = this.#encoder.encode(m.data);
-    } catch (err) {
-      this.#undecodableMessage(m, errorMessage(err));
+    this.#add(m, m.data);
+  }
+
+  /** Encodes a message into the open batch; an undecodable one becomes a dead letter. */
+  #add(item: Deliverable, data: Uint8Array): void {
+    const e = this.#inPlace;
+    if (e !== undefined) {
+      try {
+        this.#batcher.addWritten(item, data, e.maxRecordBytes(data.length), this.#writer!);
+      } catch (err) {
+        if (!(err instanceof EncodeFailure)) throw err;
+        this.#undecodableMessage(item, errorMessage(err.cause));
+      }
       return;
     }
-    this.#batcher.addBytes(m, line);
+    let line: Uint8Array;
+    try {
+      line = this.#encoder.encode(data);
+    } catch (err) {
+      this.#undecodableMessage(item, errorMessage(err));
+      return;
+    }
+    this.#batcher.addBytes(item, line);
   }
 
   /** Gives back a posted batch's body for a later batch (see {@link Batcher.recycle}). */
@@ -149,18 +185,7 @@ export class Intake {
     }
     this.#received.value += lines.length - 1;
     this.#hooks.chunkOpened(lines.length);
-    const encoder = this.#encoder;
-    const batcher = this.#batcher;
-    for (const l of lines) {
-      let line: Uint8Array;
-      try {
-        line = encoder.encode(l.data);
-      } catch (err) {
-        this.#undecodableMessage(l, errorMessage(err));
-        continue;
-      }
-      batcher.addBytes(l, line);
-    }
+    for (const l of lines) this.#add(l, l.data);
   }
 
   #undecodableMessage(m: Deliverable, reason: string): void {

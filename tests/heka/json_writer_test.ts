@@ -575,3 +575,35 @@ Deno.test("JsonLineEncoder (decoded messages) writes through JsonLineWriter", ()
   assert.throws(() => new JsonLineEncoder({ fields: ["nope"] }), RangeError);
   assert.throws(() => new JsonLineWriter({ fields: [] }), RangeError);
 });
+
+Deno.test("property: encodeInto writes encode's line in place, within maxLineBytes, nothing around it", () => {
+  const writer = new JsonLineWriter();
+  const inPlace = new JsonLineWriter();
+  let written = 0;
+  fc.assert(
+    fc.property(arbWireMessage, fc.integer({ min: 0, max: 100 }), ({ bytes }, at) => {
+      let want: Uint8Array | undefined;
+      try {
+        want = writer.encode(bytes).slice();
+      } catch (err) {
+        assert.ok(err instanceof HekaDecodeError);
+      }
+      const room = JsonLineWriter.maxLineBytes(bytes.length);
+      const out = new Uint8Array(at + room + 16).fill(0xee);
+      const view = new DataView(out.buffer);
+      if (want === undefined) {
+        assert.throws(() => inPlace.encodeInto(bytes, out, view, at), HekaDecodeError);
+        assert.ok(out.every((b) => b === 0xee), "nothing written for undecodable bytes");
+        return;
+      }
+      written++;
+      const end = inPlace.encodeInto(bytes, out, view, at);
+      assert.deepEqual(out.subarray(at, end), want);
+      assert.ok(end - at <= room);
+      assert.ok(out.subarray(0, at).every((b) => b === 0xee), "nothing before at");
+      assert.ok(out.subarray(end).every((b) => b === 0xee), "nothing after the line");
+    }),
+    { numRuns: 2000 },
+  );
+  assert.ok(written > 1500, `only ${written} of 2000 decodable`);
+});

@@ -175,3 +175,38 @@ Deno.test("batcher writes the next batch into a recycled body's buffer; only its
   assert.equal(firstText.length, 10_002);
   b.close();
 });
+
+/** A line writer that writes `source` (a string of ASCII) and claims `slack` bytes more than it needs. */
+const asciiWriter = {
+  write(source: string, out: Uint8Array, _view: DataView, at: number): number {
+    if (source === "bad") throw new Error("undecodable");
+    for (let i = 0; i < source.length; i++) out[at + i] = source.charCodeAt(i);
+    return at + source.length;
+  },
+};
+
+Deno.test("batcher addWritten: lines written in place obey the same caps as addBytes", () => {
+  const { b, out } = collect({ maxItems: 100, maxBytes: 100, maxWaitMs: 60_000 });
+  // Each writer claims 500 bytes of room: more than the cap, as the JSON writer's worst case does.
+  b.addWritten(1, line(40, "a"), 500, asciiWriter);
+  b.addWritten(2, line(40, "b"), 500, asciiWriter);
+  b.addWritten(3, line(40, "c"), 500, asciiWriter); // 120 > 100: moved to the next batch
+  b.addWritten(4, line(60, "d"), 500, asciiWriter); // exactly 100: sent at once
+  b.addWritten(5, line(250, "e"), 500, asciiWriter); // alone, larger than the cap
+  assert.throws(() => b.addWritten(99, "bad", 500, asciiWriter), /undecodable/);
+  b.addBytes(6, new TextEncoder().encode(line(1, "")));
+  b.close();
+  assert.deepEqual(out.map((o) => o.items), [[1, 2], [3, 4], [5], [6]]);
+  assert.deepEqual(out.map((o) => o.bytes), [80, 100, 250, 1]);
+  assert.equal(out[0].body, line(40, "a") + "\n" + line(40, "b") + "\n");
+  assert.equal(out[1].body, line(40, "c") + "\n" + line(60, "d") + "\n");
+  assert.equal(out[2].body, line(250, "e") + "\n");
+  assert.throws(() => b.addWritten(7, "x", 10, asciiWriter), /closed/);
+
+  // Many lines: the buffer grows for the room each write claims, the body holds only the lines.
+  const big = collect({ maxItems: 1000, maxBytes: 10_000_000, maxWaitMs: 60_000 });
+  for (let i = 0; i < 1000; i++) big.b.addWritten(i, line(3000, "z"), 20_000, asciiWriter);
+  assert.equal(big.out.length, 1);
+  assert.equal(big.out[0].bytes, 3_000_000);
+  assert.equal(big.out[0].body, (line(3000, "z") + "\n").repeat(1000));
+});

@@ -28,6 +28,28 @@ export interface RecordEncoder {
   encode(messageBytes: Uint8Array): Uint8Array;
 }
 
+/**
+ * A {@link RecordEncoder} that can also write a record straight into the
+ * caller's buffer (the batch body), saving a copy per record.
+ */
+export interface InPlaceRecordEncoder extends RecordEncoder {
+  /** Bytes {@link encodeInto} may write for a message of `messageLength` bytes. */
+  maxRecordBytes(messageLength: number): number;
+  /**
+   * Writes the record `encode` returns into `out` from `at` (which has
+   * {@link maxRecordBytes} of room; `outView` is a DataView of exactly
+   * `out`) and returns where it ends. Throws like `encode`, having
+   * written nothing.
+   */
+  encodeInto(messageBytes: Uint8Array, out: Uint8Array, outView: DataView, at: number): number;
+}
+
+/** Whether `e` writes records in place. */
+export function writesInPlace(e: RecordEncoder): e is InPlaceRecordEncoder {
+  const c = e as Partial<InPlaceRecordEncoder>;
+  return typeof c.encodeInto === "function" && typeof c.maxRecordBytes === "function";
+}
+
 /** Builds request bodies from a batch's records. */
 export interface RequestBuilder {
   /** The `Content-Type` of the bodies. */

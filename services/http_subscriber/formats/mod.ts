@@ -11,6 +11,7 @@ export {
   ConcatenatingBuilder,
   FORMAT_NAMES,
   type FormatName,
+  type InPlaceRecordEncoder,
   type ItemOutcome,
   type OutputFormat,
   type RecordEncoder,
@@ -18,6 +19,7 @@ export {
   type RequestBuilder,
   type ResponseInterpreter,
   selectRecords,
+  writesInPlace,
 } from "./format.ts";
 export { ndjsonFormat } from "./ndjson.ts";
 export {
