@@ -1,6 +1,8 @@
 /**
- * The bench's local sink for the subscriber (a separate process, over the
- * shared `testing/sink.ts` with recording off): answers
+ * The bench's local sink for the subscriber (a separate process): when it
+ * only counts lines, over the lean `line_counting_server.ts`; when it needs
+ * the bodies (latencies, Loki's JSON), over the shared `testing/sink.ts`
+ * with recording off. It answers
  * every POST 200 as soon as the body is read, counts NDJSON lines and, with
  * `--latency`, measures each line's age from its `Timestamp` (set by the
  * generator when it sent the message).
@@ -18,6 +20,7 @@
 import { parseArgs } from "node:util";
 import { countLines } from "../../services/net/request_body.ts";
 import { Sink } from "../../testing/sink.ts";
+import { type CountedAnswer, serveLineCounting } from "./line_counting_server.ts";
 
 /** What `GET /stats` answers. */
 export interface SinkStats {
@@ -89,62 +92,74 @@ if (import.meta.main) {
   let samples = 0;
   const decoder = new TextDecoder();
   const format = values.format ?? "ndjson";
-  // Counting lines needs no body in memory; latencies and Loki's JSON do.
-  const countOnly = !values.latency && format !== "loki";
-  const sink = Sink.start(
-    (req) => {
-      if (req.method === "GET") {
-        if (samples > 0) {
-          const sorted = latencies.slice(0, samples).sort();
-          stats.p50Ms = quantile(sorted, 0.5);
-          stats.p99Ms = quantile(sorted, 0.99);
-          stats.maxMs = sorted[samples - 1];
-        }
-        stats.samples = samples;
-        return Response.json(stats);
+  /** Counts a POST's `lines` messages (or answers GET /stats). */
+  const respond = (method: string, lines: number): CountedAnswer => {
+    if (method === "GET") {
+      if (samples > 0) {
+        const sorted = latencies.slice(0, samples).sort();
+        stats.p50Ms = quantile(sorted, 0.5);
+        stats.p99Ms = quantile(sorted, 0.99);
+        stats.maxMs = sorted[samples - 1];
       }
-      const body = req.bytes;
-      const now = Date.now();
-      const lines = countOnly
-        ? (format === "es-bulk" ? req.lineCount / 2 : req.lineCount)
-        : countMessages(body, format);
-      if (stats.batches === 0) {
-        stats.firstAt = now;
-        stats.firstBatch = lines;
-      }
-      stats.batches++;
-      stats.count += lines;
-      stats.lastAt = now;
-      if (values.latency) {
-        const text = decoder.decode(body);
-        let at = 0;
-        while ((at = text.indexOf(TS_KEY, at)) >= 0) {
-          at += TS_KEY.length;
-          const sent = Date.parse(text.slice(at, text.indexOf('"', at)));
-          if (Number.isNaN(sent)) continue;
-          if (samples === latencies.length) {
-            const bigger = new Float64Array(samples * 2);
-            bigger.set(latencies);
-            latencies = bigger;
+      stats.samples = samples;
+      return { status: 200, body: JSON.stringify(stats), contentType: "application/json" };
+    }
+    const now = Date.now();
+    if (stats.batches === 0) {
+      stats.firstAt = now;
+      stats.firstBatch = lines;
+    }
+    stats.batches++;
+    stats.count += lines;
+    stats.lastAt = now;
+    if (format === "es-bulk") {
+      return { status: 200, body: bulkAnswer(lines), contentType: "application/json" };
+    }
+    return { status: format === "loki" ? 204 : 200 };
+  };
+  const listening = () => console.log(JSON.stringify({ event: "listening" }));
+  let close: () => Promise<void>;
+  if (!values.latency && format !== "loki") {
+    // Counting lines needs no body in memory: the lean server (see line_counting_server.ts).
+    const server = serveLineCounting(
+      Number(values.port),
+      (req) => respond(req.method, format === "es-bulk" ? req.lines / 2 : req.lines),
+    );
+    close = () => Promise.resolve(server.close());
+    listening();
+  } else {
+    // Latencies and Loki's JSON need the bodies.
+    const sink = Sink.start(
+      (req) => {
+        const lines = req.method === "GET" ? 0 : countMessages(req.bytes, format);
+        if (values.latency && req.method !== "GET") {
+          const now = Date.now();
+          const text = decoder.decode(req.bytes);
+          let at = 0;
+          while ((at = text.indexOf(TS_KEY, at)) >= 0) {
+            at += TS_KEY.length;
+            const sent = Date.parse(text.slice(at, text.indexOf('"', at)));
+            if (Number.isNaN(sent)) continue;
+            if (samples === latencies.length) {
+              const bigger = new Float64Array(samples * 2);
+              bigger.set(latencies);
+              latencies = bigger;
+            }
+            latencies[samples++] = now - sent;
           }
-          latencies[samples++] = now - sent;
         }
-      }
-      if (format === "es-bulk") {
-        return new Response(bulkAnswer(lines), {
-          headers: { "content-type": "application/json" },
+        const a = respond(req.method, lines);
+        return new Response(a.body ?? null, {
+          status: a.status,
+          headers: a.contentType ? { "content-type": a.contentType } : {},
         });
-      }
-      return new Response(null, { status: format === "loki" ? 204 : 200 });
-    },
-    Number(values.port),
-    {
-      record: false,
-      countOnly,
-      onListen: () => console.log(JSON.stringify({ event: "listening" })),
-    },
-  );
+      },
+      Number(values.port),
+      { record: false, onListen: listening },
+    );
+    close = () => sink.close();
+  }
   Deno.addSignalListener("SIGTERM", () => {
-    sink.close().then(() => Deno.exit(0));
+    close().then(() => Deno.exit(0));
   });
 }
