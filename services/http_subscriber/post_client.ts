@@ -2,9 +2,10 @@
  * PostClient: what goes on the wire for one POST to the store, and what
  * came back. It builds the request body (the format's request builder,
  * then gzip), sends it with the headers over one kept-alive connection
- * pool under a per-attempt timeout, never follows redirects, and
- * classifies the answer ({@link AttemptResult}). Retrying is the
- * poster's job (`poster.ts`), the rules are `retry_policy.ts`'s.
+ * pool (`store_transport.ts`: node:http or fetch) under a per-attempt
+ * timeout, never follows redirects, and classifies the answer
+ * ({@link AttemptResult}). Retrying is the poster's job (`poster.ts`), the
+ * rules are `retry_policy.ts`'s.
  *
  * The URL and header values may be secrets: {@link PostClient.scrub}
  * removes them from every reason it returns.
@@ -15,12 +16,14 @@ import { REDACTED, redactUrl, urlSecretReplacements } from "../config/mod.ts";
 import { errorMessage } from "../log/mod.ts";
 import type { RequestBuilder } from "./formats/format.ts";
 import { isRetryableStatus, parseRetryAfter } from "./retry_policy.ts";
+import {
+  type FetchFn,
+  type StoreAnswer,
+  type StoreTransport,
+  storeTransport,
+} from "./store_transport.ts";
 
-/** The fetch the poster uses (the global one, or a stub). */
-export type FetchFn = (
-  url: string,
-  init: RequestInit & { client?: Deno.HttpClient },
-) => Promise<Response>;
+export type { FetchFn } from "./store_transport.ts";
 
 /** How to reach the store: options shared by a {@link PostClient} and the poster. */
 export interface PostClientOptions {
@@ -37,7 +40,7 @@ export interface PostClientOptions {
   request?: RequestBuilder;
   /** Extra request headers (their values are secrets: scrubbed from logged errors). */
   headers?: Record<string, string>;
-  /** Default: the global fetch over one kept-alive Deno.HttpClient. */
+  /** Forces the fetch transport with this fetch (a stub); default: see `store_transport.ts`. */
   fetch?: FetchFn;
 }
 
@@ -66,8 +69,7 @@ export async function gzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
 export class PostClient {
   readonly #o: PostClientOptions;
   readonly #abort: AbortSignal;
-  readonly #fetch: FetchFn;
-  readonly #client: Deno.HttpClient | undefined;
+  readonly #transport: StoreTransport;
   readonly #headers: Record<string, string>;
   readonly #redactedUrl: string;
   /** Secret texts and what replaces each, longest first. */
@@ -77,12 +79,7 @@ export class PostClient {
   constructor(o: PostClientOptions, abort: AbortSignal) {
     this.#abort = abort;
     this.#o = o;
-    if (o.fetch) {
-      this.#fetch = o.fetch;
-    } else {
-      this.#client = Deno.createHttpClient({ poolMaxIdlePerHost: o.concurrency });
-      this.#fetch = fetch;
-    }
+    this.#transport = storeTransport(o.url, o.concurrency, o.fetch);
     this.#headers = {
       "content-type": o.request?.contentType ?? o.contentType ?? "application/json",
       "user-agent": "lagermeister-http-subscriber",
@@ -107,9 +104,14 @@ export class PostClient {
     return this.#redactedUrl;
   }
 
+  /** Which HTTP client carries the POSTs (`store_transport.ts`). */
+  get transport(): StoreTransport["kind"] {
+    return this.#transport.kind;
+  }
+
   /** Releases the connections. */
   close(): void {
-    this.#client?.close();
+    this.#transport.close();
   }
 
   /** Replaces the URL and its secret parts in a text (e.g. fetch's error messages). */
@@ -135,16 +137,9 @@ export class PostClient {
     const o = this.#o;
     const timeout = AbortSignal.timeout(o.timeoutMs);
     const signal = AbortSignal.any([timeout, this.#abort]);
-    let res: Response;
+    let res: StoreAnswer;
     try {
-      res = await this.#fetch(o.url, {
-        method: "POST",
-        body: body as Uint8Array<ArrayBuffer>,
-        headers: this.#headers,
-        signal,
-        redirect: "manual",
-        ...(this.#client ? { client: this.#client } : {}),
-      });
+      res = await this.#transport.send(body, this.#headers, signal);
     } catch (err) {
       const reason = timeout.aborted
         ? `timeout after ${o.timeoutMs} ms`
@@ -155,7 +150,7 @@ export class PostClient {
     if (status >= 200 && status < 300) {
       // Read the answer to the end so the connection goes back to the pool.
       if (!readText) {
-        await res.arrayBuffer().catch(() => {});
+        await res.discard();
         return { ok: true, status, text: "" };
       }
       try {
@@ -180,7 +175,7 @@ export class PostClient {
       status,
       reason,
       retryable: isRetryableStatus(status),
-      retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
+      retryAfterMs: parseRetryAfter(res.retryAfter),
     };
   }
 }
