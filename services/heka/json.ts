@@ -238,6 +238,17 @@ export class JsonLineWriter {
    * having written nothing, for bytes that `decodeMessage` rejects.
    */
   encodeInto(messageBytes: Uint8Array, out: Uint8Array, outView: DataView, at: number): number {
+    this.prepare(messageBytes);
+    return this.writePrepared(out, outView, at);
+  }
+
+  /**
+   * Checks the Heka `Message` in `messageBytes` and makes it the one
+   * {@link writePrepared}, {@link valueOf} and {@link timestampParts} work
+   * on: for callers that write something before the line (a record's
+   * head). Throws {@link HekaDecodeError} like {@link encode}.
+   */
+  prepare(messageBytes: Uint8Array): void {
     const scanner = this.#scanner;
     try {
       scanner.scan(messageBytes);
@@ -251,6 +262,14 @@ export class JsonLineWriter {
       this.#srcView = new DataView(src.buffer);
     }
     this.#srcBase = src.byteOffset;
+  }
+
+  /**
+   * Writes the line of the message last {@link prepare}d into `out` from
+   * `at` (room and `outView` as for {@link encodeInto}); returns where it ends.
+   */
+  writePrepared(out: Uint8Array, outView: DataView, at: number): number {
+    const src = this.#scanner.bytes;
     this.#view = outView;
     const numbers = this.#numbers;
     let o = at;

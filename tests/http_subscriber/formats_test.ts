@@ -14,6 +14,7 @@ import {
   formatIndex,
   type FormatName,
   type OutputFormat,
+  writesInPlace,
 } from "../../services/http_subscriber/formats/mod.ts";
 import { Batcher } from "../../services/http_subscriber/batcher.ts";
 import { BatchPoster, type RefusedItems } from "../../services/http_subscriber/poster.ts";
@@ -340,4 +341,38 @@ Deno.test("every format: a batch cut by SUB_BATCH_BYTES builds a body no larger 
       assert.ok(payloads.includes(`"q\\\\7" ${"y".repeat(7)} \\ "end"`), "quotes and backslashes");
     }
   }
+});
+
+Deno.test("formats that write in place write exactly what encode returns, within maxRecordBytes", () => {
+  const msgs = [
+    message({ ns: T }),
+    message({ ns: -T, host: "", type: "", uuid: false }),
+    message({ ns: 0n, payload: 'quote " backslash \\ tab \t nul \u0000 ✓'.repeat(40) }),
+    message({ ns: T + 3_600_000_000_000n, payload: "x".repeat(10_000) }),
+  ];
+  const inPlace: string[] = [];
+  for (const name of ["ndjson", "es-bulk", "loki", "splunk-hec"] as const) {
+    const e = format(name).encoder;
+    if (!writesInPlace(e)) continue;
+    inPlace.push(name);
+    const reference = format(name).encoder;
+    for (const m of msgs) {
+      const want = reference.encode(m).slice();
+      const room = e.maxRecordBytes(m.length);
+      const out = new Uint8Array(7 + room + 7).fill(0xee);
+      const end = e.encodeInto(m, out, new DataView(out.buffer), 7);
+      assert.deepEqual(out.subarray(7, end), want, name);
+      assert.ok(end - 7 <= room, `${name}: ${end - 7} > ${room}`);
+      assert.ok(out.subarray(end).every((b) => b === 0xee), `${name}: wrote past the record`);
+    }
+    assert.throws(() =>
+      e.encodeInto(
+        new Uint8Array([0x0f]),
+        new Uint8Array(600),
+        new DataView(new ArrayBuffer(600)),
+        0,
+      )
+    );
+  }
+  assert.deepEqual(inPlace, ["ndjson", "es-bulk", "splunk-hec"]);
 });

@@ -19,7 +19,12 @@
 import { JsonLineWriter } from "../../heka/json.ts";
 import type { JsonEncoderOptions } from "../../heka/json_options.ts";
 import { EsBulkResponseInterpreter } from "./es_bulk_response.ts";
-import { ByteSink, ConcatenatingBuilder, type OutputFormat, type RecordEncoder } from "./format.ts";
+import {
+  ByteSink,
+  ConcatenatingBuilder,
+  type InPlaceRecordEncoder,
+  type OutputFormat,
+} from "./format.ts";
 
 /** `SUB_ES_INDEX` when unset. */
 export const DEFAULT_ES_INDEX = "lagermeister-%Y.%m.%d";
@@ -64,7 +69,7 @@ export function formatIndex(pattern: string, seconds: number): string {
 }
 
 /** Encodes messages as `_bulk` index actions and documents. */
-export class EsBulkEncoder implements RecordEncoder {
+export class EsBulkEncoder implements InPlaceRecordEncoder {
   readonly #writer: JsonLineWriter;
   readonly #pattern: string;
   /** Seconds per distinct index name (the pattern's finest directive). */
@@ -83,11 +88,31 @@ export class EsBulkEncoder implements RecordEncoder {
   }
 
   encode(messageBytes: Uint8Array): Uint8Array {
+    const line = this.#writer.encode(messageBytes);
+    const out = this.#action();
+    out.bytes(line);
+    return out.view();
+  }
+
+  maxRecordBytes(messageLength: number): number {
+    // The document, and the action line's index name and _id (the Uuid).
+    return JsonLineWriter.maxLineBytes(messageLength) + 512;
+  }
+
+  encodeInto(messageBytes: Uint8Array, out: Uint8Array, outView: DataView, at: number): number {
     const w = this.#writer;
-    const line = w.encode(messageBytes);
+    w.prepare(messageBytes);
+    const action = this.#action().view();
+    out.set(action, at);
+    return w.writePrepared(out, outView, at + action.length);
+  }
+
+  /** The action line (with its newline) of the message the writer last saw, in #out. */
+  #action(): ByteSink {
+    const w = this.#writer;
     const out = this.#out;
     out.length = 0;
-    out.reserve(line.length + 200);
+    out.reserve(200);
     const { seconds } = w.timestampParts();
     const period = Math.floor(seconds / this.#period);
     if (period !== this.#cachedPeriod) {
@@ -102,8 +127,7 @@ export class EsBulkEncoder implements RecordEncoder {
       out.bytes(id);
     }
     out.ascii("}}\n");
-    out.bytes(line);
-    return out.view();
+    return out;
   }
 }
 

@@ -17,10 +17,15 @@
  */
 import { JsonLineWriter } from "../../heka/json.ts";
 import type { JsonEncoderOptions } from "../../heka/json_options.ts";
-import { ByteSink, ConcatenatingBuilder, type OutputFormat, type RecordEncoder } from "./format.ts";
+import {
+  ByteSink,
+  ConcatenatingBuilder,
+  type InPlaceRecordEncoder,
+  type OutputFormat,
+} from "./format.ts";
 
 /** Encodes messages as HEC events. */
-export class SplunkHecEncoder implements RecordEncoder {
+export class SplunkHecEncoder implements InPlaceRecordEncoder {
   readonly #writer: JsonLineWriter;
   readonly #out = new ByteSink();
 
@@ -29,11 +34,34 @@ export class SplunkHecEncoder implements RecordEncoder {
   }
 
   encode(messageBytes: Uint8Array): Uint8Array {
+    const line = this.#writer.encode(messageBytes);
+    const out = this.#head();
+    out.bytes(line);
+    out.byte(0x7d);
+    return out.view();
+  }
+
+  maxRecordBytes(messageLength: number): number {
+    // The line, and the head's host and type (escaped parts of the same message).
+    return 2 * JsonLineWriter.maxLineBytes(messageLength) + 256;
+  }
+
+  encodeInto(messageBytes: Uint8Array, out: Uint8Array, outView: DataView, at: number): number {
     const w = this.#writer;
-    const line = w.encode(messageBytes);
+    w.prepare(messageBytes);
+    const head = this.#head().view();
+    out.set(head, at);
+    let o = w.writePrepared(out, outView, at + head.length);
+    out[o++] = 0x7d;
+    return o;
+  }
+
+  /** `{"time":…,"host":…,"sourcetype":…,"event":` of the message the writer last saw, in #out. */
+  #head(): ByteSink {
+    const w = this.#writer;
     const out = this.#out;
     out.length = 0;
-    out.reserve(line.length + 256);
+    out.reserve(256);
     out.ascii('{"time":');
     const ts = w.timestampParts();
     const seconds = ts.seconds;
@@ -69,9 +97,7 @@ export class SplunkHecEncoder implements RecordEncoder {
       out.bytes(type);
     }
     out.ascii(',"event":');
-    out.bytes(line);
-    out.byte(0x7d);
-    return out.view();
+    return out;
   }
 }
 
