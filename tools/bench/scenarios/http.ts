@@ -6,7 +6,7 @@
  */
 import { MESSAGE_SIZE } from "../frames.ts";
 import { target } from "../results.ts";
-import { HTTP_BATCH_MESSAGES, type Scenario, SEED_RATE } from "./context.ts";
+import { HTTP_BATCH_IN_FLIGHT, HTTP_BATCH_MESSAGES, type Scenario, SEED_RATE } from "./context.ts";
 import { logLine, rateOf, rateResult } from "./measure.ts";
 import { startReceiver } from "./receivers.ts";
 import { resetStream, waitLines } from "./stored.ts";
@@ -78,7 +78,7 @@ export const httpBatch: Scenario = {
   name: "http-batch",
   repeatable: true,
   description:
-    `POSTs of ${HTTP_BATCH_MESSAGES} messages (Content-Type: application/x-heka-stream), 8 in flight, 3 KB messages, into receive-http`,
+    `POSTs of ${HTTP_BATCH_MESSAGES} messages (Content-Type: application/x-heka-stream), ${HTTP_BATCH_IN_FLIGHT} in flight, 3 KB messages, into receive-http`,
   async run(ctx, scope) {
     await resetStream(ctx);
     const n = ctx.scale.tcp1;
@@ -102,6 +102,8 @@ export const httpBatch: Scenario = {
           String(n),
           "--per-post",
           String(HTTP_BATCH_MESSAGES),
+          "--connections",
+          String(HTTP_BATCH_IN_FLIGHT),
         ],
       },
     );
