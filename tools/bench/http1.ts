@@ -90,6 +90,13 @@ export function countBody(r: ConnReader, head: Head, c: Count): Promise<boolean>
 export interface Count {
   newlines: number;
   last: number;
+  /**
+   * Called with each line's start (`buf[start, end)` being what of the
+   * body is at hand from there) when at least `lineHead` bytes of the line
+   * are at hand; lines cut by a read are skipped (a sample of nearly all).
+   */
+  onLine?: (buf: Uint8Array, start: number, end: number) => void;
+  lineHead?: number;
 }
 
 /** Counts `length` body bytes; false when the stream ended first. */
@@ -99,7 +106,8 @@ export async function countBytes(r: ConnReader, length: number, c: Count): Promi
     if (r.start === r.end && !(await r.more())) return false;
     const take = Math.min(left, r.end - r.start);
     const piece = r.buf.subarray(r.start, r.start + take);
-    c.newlines += countNewlines(piece);
+    if (c.onLine === undefined) c.newlines += countNewlines(piece);
+    else visitLines(r.buf, r.start, r.start + take, c);
     c.last = piece[take - 1];
     r.start += take;
     left -= take;
@@ -123,5 +131,16 @@ export async function countChunked(r: ConnReader, c: Count): Promise<boolean> {
     }
     if (!(await countBytes(r, size, c))) return false;
     if ((await r.line()) !== "") throw new Error("chunk data not followed by CRLF");
+  }
+}
+
+/** Counts the newlines of `buf[start, end)` and calls `c.onLine` at each line start there. */
+function visitLines(buf: Uint8Array, start: number, end: number, c: Count): void {
+  const head = c.lineHead ?? 0;
+  const onLine = c.onLine!;
+  if (c.last === LF && end - start >= head) onLine(buf, start, end);
+  for (let at = buf.indexOf(LF, start); at >= 0 && at < end; at = buf.indexOf(LF, at + 1)) {
+    c.newlines++;
+    if (end - (at + 1) >= head) onLine(buf, at + 1, end);
   }
 }

@@ -36,16 +36,24 @@ export interface CountedAnswer {
 const LF = 10;
 const encoder = new TextEncoder();
 
+/** A look at each line's first bytes while counting (see `Count.onLine` in http1.ts). */
+export interface LineVisitor {
+  /** Bytes of a line's start needed at hand for `onLine`. */
+  head: number;
+  onLine: (buf: Uint8Array, start: number, end: number) => void;
+}
+
 async function serveConnection(
   conn: Deno.Conn,
   handle: (r: CountedRequest) => CountedAnswer,
+  visitor: LineVisitor | undefined,
 ): Promise<void> {
   const r = new ConnReader(conn);
   for (;;) {
     const head = await readHead(r);
     if (head === null) return;
     const [method, target] = head.first.split(" ");
-    const c: Count = { newlines: 0, last: LF };
+    const c: Count = { newlines: 0, last: LF, onLine: visitor?.onLine, lineHead: visitor?.head };
     if (!(await countBody(r, head, c))) return;
     const lines = c.last === LF ? c.newlines : c.newlines + 1;
     const answer = handle({ method, path: target.split("?")[0], lines });
@@ -70,15 +78,19 @@ export interface LineCountingServer {
   close(): void;
 }
 
-/** Serves HTTP/1.1 on 127.0.0.1:`port` (0: a free one), answering each request with `handle`. */
+/**
+ * Serves HTTP/1.1 on 127.0.0.1:`port` (0: a free one), answering each
+ * request with `handle`; `visitor` looks at the start of each body line.
+ */
 export function serveLineCounting(
   port: number,
   handle: (r: CountedRequest) => CountedAnswer,
+  visitor?: LineVisitor,
 ): LineCountingServer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   (async () => {
     for await (const conn of listener) {
-      serveConnection(conn, handle)
+      serveConnection(conn, handle, visitor)
         .catch((err) => console.error(`[sink] connection: ${err}`))
         .finally(() => {
           try {

@@ -42,6 +42,26 @@ export interface SinkStats {
 }
 
 const TS_KEY = '"Timestamp":"';
+const TS_KEY_BYTES = new TextEncoder().encode(TS_KEY);
+/** One line in this many is timed. */
+const LATENCY_EVERY = 8;
+/** How far into a line the lean sink looks for its Timestamp. */
+const TS_SEARCH = 200;
+
+/** Where the Timestamp's value starts in `buf[from, to)`, or -1. */
+function findKey(buf: Uint8Array, from: number, to: number): number {
+  const k = TS_KEY_BYTES;
+  for (
+    let i = buf.indexOf(k[0], from);
+    i >= 0 && i + k.length <= to;
+    i = buf.indexOf(k[0], i + 1)
+  ) {
+    let j = 1;
+    while (j < k.length && buf[i + j] === k[j]) j++;
+    if (j === k.length) return i + k.length;
+  }
+  return -1;
+}
 
 /** The value at quantile `q` (0..1) of sorted numbers. */
 export function quantile(sorted: Float64Array | number[], q: number): number {
@@ -117,37 +137,43 @@ if (import.meta.main) {
     }
     return { status: format === "loki" ? 204 : 200 };
   };
+  let lineNo = 0;
+  /**
+   * The age of every LATENCY_EVERY-th line from its `"Timestamp":"…"`
+   * (within its first TS_SEARCH bytes): a uniform sample keeps the sink's
+   * CPU, which the pipeline it measures shares, small.
+   */
+  const sampleLatency = (buf: Uint8Array, start: number, _end: number): void => {
+    if (++lineNo % LATENCY_EVERY !== 0) return;
+    const at = findKey(buf, start, start + TS_SEARCH);
+    if (at < 0) return;
+    const sent = Date.parse(decoder.decode(buf.subarray(at, at + 30)).split('"')[0]);
+    if (Number.isNaN(sent)) return;
+    if (samples === latencies.length) {
+      const bigger = new Float64Array(samples * 2);
+      bigger.set(latencies);
+      latencies = bigger;
+    }
+    latencies[samples++] = Date.now() - sent;
+  };
   const listening = () => console.log(JSON.stringify({ event: "listening" }));
   let close: () => Promise<void>;
-  if (!values.latency && format !== "loki") {
-    // Counting lines needs no body in memory: the lean server (see line_counting_server.ts).
+  if (format !== "loki") {
+    // Counting lines (and reading their Timestamps) needs no body in memory:
+    // the lean server (see line_counting_server.ts).
     const server = serveLineCounting(
       Number(values.port),
       (req) => respond(req.method, format === "es-bulk" ? req.lines / 2 : req.lines),
+      values.latency ? { head: TS_SEARCH + 40, onLine: sampleLatency } : undefined,
     );
     close = () => Promise.resolve(server.close());
     listening();
   } else {
-    // Latencies and Loki's JSON need the bodies.
+    // Loki's JSON needs the bodies.
+    if (values.latency) throw new Error("--latency is measured for line formats, not loki");
     const sink = Sink.start(
       (req) => {
         const lines = req.method === "GET" ? 0 : countMessages(req.bytes, format);
-        if (values.latency && req.method !== "GET") {
-          const now = Date.now();
-          const text = decoder.decode(req.bytes);
-          let at = 0;
-          while ((at = text.indexOf(TS_KEY, at)) >= 0) {
-            at += TS_KEY.length;
-            const sent = Date.parse(text.slice(at, text.indexOf('"', at)));
-            if (Number.isNaN(sent)) continue;
-            if (samples === latencies.length) {
-              const bigger = new Float64Array(samples * 2);
-              bigger.set(latencies);
-              latencies = bigger;
-            }
-            latencies[samples++] = now - sent;
-          }
-        }
         const a = respond(req.method, lines);
         return new Response(a.body ?? null, {
           status: a.status,
