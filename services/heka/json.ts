@@ -293,7 +293,7 @@ export class JsonLineWriter {
 
   /**
    * The JSON value (a quoted, escaped string or a number, as in the line)
-   * of one key of the message last passed to {@link encode}, whether or not
+   * of one key of the message last passed to {@link encode} (or {@link prepare}), whether or not
    * that key is selected: a view into a buffer of this writer, valid until
    * the next `valueOf` or `encode`. Request builders use it for what their
    * store needs besides the line (an `_id`, a host, labels). `"Fields"` is
@@ -317,7 +317,7 @@ export class JsonLineWriter {
   }
 
   /**
-   * The Timestamp of the message last passed to {@link encode}, split into
+   * The Timestamp of the message last passed to {@link encode} (or {@link prepare}), split into
    * whole seconds since the epoch (floor) and nanoseconds (0 to 999,999,999),
    * both exact.
    */

@@ -135,7 +135,14 @@ export class Batcher<T> {
     const b = this.#open ?? this.#start(room);
     const at = b.bytes;
     if (at + room > b.buf.length) this.#grow(b, at, at + room);
-    const end = writer.write(source, b.buf, b.view, at);
+    let end: number;
+    try {
+      end = writer.write(source, b.buf, b.view, at);
+    } catch (err) {
+      // A batch opened for this item alone holds nothing: never hand it over empty.
+      if (b.items.length === 0) this.#drop(b);
+      throw err;
+    }
     const size = end - at + 1;
     if (at + size > this.#o.maxBytes && b.items.length > 0) {
       // The line does not fit: it opens the next batch (moved out of this one's spare room).
@@ -147,6 +154,17 @@ export class Batcher<T> {
       return;
     }
     this.#commit(b, item, size);
+  }
+
+  /** Forgets the open batch `b` (empty), keeping its buffer for the next one. */
+  #drop(b: OpenBatch<T>): void {
+    if (this.#open !== b) return;
+    this.#open = undefined;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.recycle(b.buf);
   }
 
   /** Ends the line of `size` bytes (newline included) just written at the end of `b`'s body. */

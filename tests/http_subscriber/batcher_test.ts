@@ -210,3 +210,16 @@ Deno.test("batcher addWritten: lines written in place obey the same caps as addB
   assert.equal(big.out[0].bytes, 3_000_000);
   assert.equal(big.out[0].body, (line(3000, "z") + "\n").repeat(1000));
 });
+
+Deno.test("batcher addWritten: a write that throws in a fresh batch leaves no empty batch behind", async () => {
+  const { b, out } = collect({ maxItems: 100, maxBytes: 1000, maxWaitMs: 30 });
+  assert.throws(() => b.addWritten(1, "bad", 10, asciiWriter), /undecodable/);
+  assert.equal(b.openItems.length, 0);
+  assert.equal(b.openSince, undefined);
+  await sleep(80);
+  b.flush();
+  assert.equal(out.length, 0, "nothing handed over, not even on the timer");
+  b.addWritten(2, "ok", 10, asciiWriter);
+  b.flush();
+  assert.deepEqual(out.map((o) => [o.items, o.body]), [[[2], "ok\n"]]);
+});
