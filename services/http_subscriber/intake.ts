@@ -74,11 +74,17 @@ export class Intake {
       this.#inPlace = e;
       this.#writer = {
         write(src, out, view, at) {
+          let end: number;
           try {
-            return e.encodeInto(src, out, view, at);
+            end = e.encodeInto(src, out, view, at);
           } catch (err) {
             throw new EncodeFailure(err);
           }
+          // Past its bound the record may have been cut at the buffer's end: never send it.
+          if (end - at > e.maxRecordBytes(src.length)) {
+            throw new EncodeFailure(new Error("record longer than its encoder's bound (a bug)"));
+          }
+          return end;
         },
       };
     }

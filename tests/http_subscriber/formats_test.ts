@@ -350,6 +350,13 @@ Deno.test("formats that write in place write exactly what encode returns, within
     message({ ns: 0n, payload: 'quote " backslash \\ tab \t nul \u0000 ✓'.repeat(40) }),
     message({ ns: T + 3_600_000_000_000n, payload: "x".repeat(10_000) }),
   ];
+  // Worst cases for the heads: a long Uuid (its hex is the _id), a hostname and type of escapes.
+  const odd = newMessage();
+  odd.uuid = new Uint8Array(4000).fill(0xab);
+  odd.hostname = "\u0001".repeat(2000);
+  odd.type = '"'.repeat(2000);
+  odd.payload = "\u0002".repeat(1000);
+  msgs.push(encodeMessage(odd));
   const inPlace: string[] = [];
   for (const name of ["ndjson", "es-bulk", "loki", "splunk-hec"] as const) {
     const e = format(name).encoder;

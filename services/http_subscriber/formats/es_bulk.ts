@@ -95,8 +95,9 @@ export class EsBulkEncoder implements InPlaceRecordEncoder {
   }
 
   maxRecordBytes(messageLength: number): number {
-    // The document, and the action line's index name and _id (the Uuid).
-    return JsonLineWriter.maxLineBytes(messageLength) + 512;
+    // The document; the action line: its keys, the index name (255 bytes at
+    // most, escaped) and the _id (the Uuid's bytes in hex: 2 per byte, dashes).
+    return JsonLineWriter.maxLineBytes(messageLength) + 2 * messageLength + 2048;
   }
 
   encodeInto(messageBytes: Uint8Array, out: Uint8Array, outView: DataView, at: number): number {
