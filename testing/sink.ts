@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { countLines, countNewlines, readDecodedBody } from "../services/net/request_body.ts";
+import { countLines, readDecodedBody } from "../services/net/request_body.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -19,13 +19,11 @@ export class SinkRequest {
   constructor(
     /** 1-based arrival number. */
     readonly n: number,
-    /** The body bytes, gunzipped when they were gzipped (empty with `countOnly`). */
+    /** The body bytes, gunzipped when they were gzipped. */
     readonly bytes: Uint8Array,
     readonly headers: Headers,
     readonly method: string,
     readonly path: string,
-    /** Lines counted as the body streamed in (`countOnly`). */
-    readonly counted?: number,
   ) {}
 
   /** The body as text. */
@@ -40,7 +38,7 @@ export class SinkRequest {
 
   /** Number of NDJSON lines, counted without decoding. */
   get lineCount(): number {
-    return this.counted ?? countLines(this.bytes);
+    return countLines(this.bytes);
   }
 }
 
@@ -53,24 +51,6 @@ export interface SinkOptions {
   record?: boolean;
   /** Called once the sink listens. */
   onListen?: (addr: Deno.NetAddr) => void;
-  /**
-   * Count the lines of plain (not gzipped) bodies as they stream in and
-   * keep no bytes: the bench's sink, which shares the machine with what it
-   * measures (a whole multi-MiB body per POST costs page faults).
-   */
-  countOnly?: boolean;
-}
-
-/** Lines of a body read chunk by chunk: its newlines, plus one for a last line without one. */
-async function streamLineCount(body: ReadableStream<Uint8Array>): Promise<number> {
-  let n = 0;
-  let last = 10;
-  for await (const chunk of body) {
-    if (chunk.length === 0) continue;
-    n += countNewlines(chunk);
-    last = chunk[chunk.length - 1];
-  }
-  return last === 10 ? n : n + 1;
 }
 
 /** A real local HTTP sink recording what it accepted. */
@@ -93,23 +73,13 @@ export class Sink {
       port,
       onListen: (addr) => o.onListen?.(addr),
     }, async (req) => {
-      const plain = !req.headers.get("content-encoding")?.includes("gzip");
-      const r = o.countOnly && plain && req.body
-        ? new SinkRequest(
-          ++n,
-          EMPTY,
-          req.headers,
-          req.method,
-          new URL(req.url).pathname,
-          await streamLineCount(req.body),
-        )
-        : new SinkRequest(
-          ++n,
-          await readDecodedBody(req),
-          req.headers,
-          req.method,
-          new URL(req.url).pathname,
-        );
+      const r = new SinkRequest(
+        ++n,
+        await readDecodedBody(req),
+        req.headers,
+        req.method,
+        new URL(req.url).pathname,
+      );
       if (record) this.requests.push(r);
       const res = await behavior(r);
       if (record && res.status >= 200 && res.status < 300) this.accepted.push(...r.lines);
