@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes } from "../net/bytes.ts";
 
 /** Why a body could not be read. */
 export type BodyProblem = "too-large" | "timeout" | "aborted";
@@ -37,14 +38,7 @@ export class BodyReader {
   async read(req: Request): Promise<BodyResult> {
     const r = await this.readChunks(req);
     if (!r.ok) return r;
-    if (r.chunks.length === 1) return { ok: true, bytes: r.chunks[0] };
-    const bytes = new Uint8Array(r.size);
-    let at = 0;
-    for (const c of r.chunks) {
-      bytes.set(c, at);
-      at += c.length;
-    }
-    return { ok: true, bytes };
+    return { ok: true, bytes: concatBytes(r.chunks) };
   }
 
   /**

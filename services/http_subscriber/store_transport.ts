@@ -19,6 +19,7 @@
  * @module
  */
 import http from "node:http";
+import { concatBytes } from "../net/bytes.ts";
 
 /** The fetch the fetch transport uses (the global one, or a stub). */
 export type FetchFn = (
@@ -186,7 +187,7 @@ class NodeHttpTransport implements StoreTransport {
       resolve({
         status: res.statusCode ?? 0,
         retryAfter: Array.isArray(retry) ? retry[0] : retry ?? null,
-        text: async () => new TextDecoder().decode(concat(await complete())),
+        text: async () => new TextDecoder().decode(concatBytes(await complete())),
         discard: () => complete().then(() => {}, () => {}),
       });
     });
@@ -203,15 +204,4 @@ class NodeHttpTransport implements StoreTransport {
 function abortError(signal: AbortSignal, otherwise = "aborted"): Error {
   const r = signal.reason;
   return r instanceof Error ? r : new Error(r === undefined ? otherwise : String(r));
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -18,6 +18,7 @@ export {
   ClientCertListener,
   type ClientCertListenerOptions,
 } from "./client_cert_listener.ts";
+export { concatBytes } from "./bytes.ts";
 export { type HttpServer, type HttpServerOptions, serveHttp } from "./http_server.ts";
 export { onReloadSignal } from "./reload_signal.ts";
 export { loadBearerAuth, loadTls, watchTls } from "./startup.ts";

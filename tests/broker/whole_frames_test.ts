@@ -3,6 +3,7 @@
  * frames end, whatever the read boundaries; and a subscriber over a real
  * nats-server receiving large messages whole through it.
  */
+import { concatBytes } from "../../services/net/bytes.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { FrameAssembler, payloadSize } from "../../services/broker/whole_frames.ts";
@@ -33,15 +34,7 @@ function frame(kind: number, size: number, n: number): Uint8Array {
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
 
 Deno.test("payloadSize reads the size of MSG and HMSG lines only", () => {
   const size = (s: string) => payloadSize(enc.encode(s), 0, s.length - 1);

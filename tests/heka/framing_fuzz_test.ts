@@ -1,4 +1,5 @@
 // Property tests of FrameSplitter: arbitrary frames, chunkings and garbage.
+import { concatBytes } from "../../services/net/bytes.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { encodeHeader } from "../../services/heka/codec.ts";
@@ -38,16 +39,6 @@ const arbChunking: fc.Arbitrary<readonly number[]> = fc.oneof(
   fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 20 }),
   fc.constant([1 << 30]),
 );
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 interface Run {
   frames: HekaFrame[];
@@ -89,7 +80,7 @@ Deno.test("property: valid frames with garbage between, any chunking → the sam
           garbage += g.length;
         }
         parts.push(tail);
-        const stream = concat(parts);
+        const stream = concatBytes(parts);
         const copy = stream.slice();
         const r = run(stream, sizes);
         assert.deepEqual(r.frames.map((f) => f.message), items.map(([, m]) => m));
@@ -123,7 +114,7 @@ Deno.test("property: oversized records are skipped and counted; the others come 
       (items, sizes) => {
         // Oversized bodies are full of record separators: none may be taken for a frame.
         const messages = items.map(([, m]) => m.length > max ? m.fill(0x1e) : m);
-        const stream = concat(items.flatMap(([g], i) => [g, frameMessage(messages[i])]));
+        const stream = concatBytes(items.flatMap(([g], i) => [g, frameMessage(messages[i])]));
         const r = run(stream, sizes, max);
         assert.deepEqual(r.frames.map((f) => f.message), messages.filter((m) => m.length <= max));
         assert.equal(r.stats.oversized, messages.filter((m) => m.length > max).length);
@@ -154,7 +145,7 @@ Deno.test("property: arbitrary bytes never throw; output does not depend on chun
       arbChunking,
       fc.integer({ min: 0, max: 3000 }),
       (pieces, sizes, max) => {
-        const stream = concat(pieces);
+        const stream = concatBytes(pieces);
         const whole = run(stream, [stream.length || 1], max);
         const cut = run(stream, sizes, max);
         assert.deepEqual(cut.frames.map((f) => f.message), whole.frames.map((f) => f.message));
@@ -188,7 +179,7 @@ Deno.test("property: signed frames verify after any chunking", () => {
       fc.array(fc.tuple(arbGarbage, arbPayload, arbSigner), { maxLength: 10 }),
       arbChunking,
       (items, sizes) => {
-        const stream = concat(items.flatMap(([g, m, signer]) => [g, frameMessage(m, signer)]));
+        const stream = concatBytes(items.flatMap(([g, m, signer]) => [g, frameMessage(m, signer)]));
         const r = run(stream, sizes);
         assert.equal(r.frames.length, items.length);
         for (const f of r.frames) assert.equal(verifier.verify(f.header, f.message), "ok");

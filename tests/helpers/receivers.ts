@@ -87,15 +87,7 @@ export async function writeInChunks(
 }
 
 /** Concatenates byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concatBytes as concat } from "../../services/net/bytes.ts";
 
 /** POSTs one body to the HTTP receiver. */
 export async function postMessage(
