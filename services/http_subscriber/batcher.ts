@@ -41,6 +41,12 @@ export interface BatcherOptions<T> {
   onBatch: (batch: Batch<T>, reason: FlushReason) => void;
 }
 
+/**
+ * A line written past the room it was given (see {@link Batcher.addWritten}):
+ * it may have been cut at the buffer's end, so it is never sent.
+ */
+export class LineOverrun extends Error {}
+
 /** Writes a line for a source into a batch body (see {@link Batcher.addWritten}). */
 export interface LineWriter<S> {
   /** Writes the line for `source` into `out` from `at`; returns where it ends. */
@@ -126,8 +132,9 @@ export class Batcher<T> {
    * Adds an item whose line `writer` writes straight into the batch body
    * (no copy); may hand over one or two batches. `writer.write` gets room
    * for `maxLength` bytes from `at` and returns where the line ends (without
-   * the newline); when it throws, nothing is added. A line that turns out
-   * not to fit the open batch's `maxBytes` is moved to the next batch.
+   * the newline); when it throws, nothing is added, and a line longer than
+   * `maxLength` is not added either ({@link LineOverrun}). A line that turns
+   * out not to fit the open batch's `maxBytes` is moved to the next batch.
    */
   addWritten<S>(item: T, source: S, maxLength: number, writer: LineWriter<S>): void {
     if (this.#closed) throw new Error("batcher is closed");
@@ -138,6 +145,9 @@ export class Batcher<T> {
     let end: number;
     try {
       end = writer.write(source, b.buf, b.view, at);
+      if (end - at > maxLength) {
+        throw new LineOverrun(`line of ${end - at} bytes, room for ${maxLength} (a writer bug)`);
+      }
     } catch (err) {
       // A batch opened for this item alone holds nothing: never hand it over empty.
       if (b.items.length === 0) this.#drop(b);

@@ -17,7 +17,7 @@ import type { JsMsg } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import type { Counter } from "../metrics/mod.ts";
 import { type AckDelivery, readDelivery } from "./ack_subject.ts";
-import { type Batch, Batcher, type FlushReason, type LineWriter } from "./batcher.ts";
+import { type Batch, Batcher, type FlushReason, LineOverrun, type LineWriter } from "./batcher.ts";
 import { type Deliverable, holdsChunk, openChunk } from "./chunk_intake.ts";
 import { type InPlaceRecordEncoder, type RecordEncoder, writesInPlace } from "./formats/mod.ts";
 import type { SubscriberCounters } from "./subscriber_metrics.ts";
@@ -74,17 +74,11 @@ export class Intake {
       this.#inPlace = e;
       this.#writer = {
         write(src, out, view, at) {
-          let end: number;
           try {
-            end = e.encodeInto(src, out, view, at);
+            return e.encodeInto(src, out, view, at);
           } catch (err) {
             throw new EncodeFailure(err);
           }
-          // Past its bound the record may have been cut at the buffer's end: never send it.
-          if (end - at > e.maxRecordBytes(src.length)) {
-            throw new EncodeFailure(new Error("record longer than its encoder's bound (a bug)"));
-          }
-          return end;
         },
       };
     }
@@ -143,8 +137,11 @@ export class Intake {
       try {
         this.#batcher.addWritten(item, data, e.maxRecordBytes(data.length), this.#writer!);
       } catch (err) {
-        if (!(err instanceof EncodeFailure)) throw err;
-        this.#undecodableMessage(item, errorMessage(err.cause));
+        // A record past its encoder's bound is not sent either: a dead letter saying so.
+        if (err instanceof LineOverrun) this.#undecodableMessage(item, err.message);
+        else if (err instanceof EncodeFailure) {
+          this.#undecodableMessage(item, errorMessage(err.cause));
+        } else throw err;
       }
       return;
     }

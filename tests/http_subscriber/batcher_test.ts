@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { type Batch, Batcher, type FlushReason } from "../../services/http_subscriber/batcher.ts";
+import {
+  type Batch,
+  Batcher,
+  type FlushReason,
+  LineOverrun,
+} from "../../services/http_subscriber/batcher.ts";
 import { sleep } from "./helpers.ts";
 
 interface Sent {
@@ -222,4 +227,15 @@ Deno.test("batcher addWritten: a write that throws in a fresh batch leaves no em
   b.addWritten(2, "ok", 10, asciiWriter);
   b.flush();
   assert.deepEqual(out.map((o) => [o.items, o.body]), [[[2], "ok\n"]]);
+});
+
+Deno.test("batcher addWritten: a line longer than its room is refused, never sent", () => {
+  const { b, out } = collect({ maxItems: 100, maxBytes: 1000, maxWaitMs: 60_000 });
+  b.addWritten(1, "fits", 10, asciiWriter);
+  // The writer claims 5 bytes of room and writes 20: it may have been cut, so it is refused.
+  assert.throws(() => b.addWritten(2, "x".repeat(20), 5, asciiWriter), LineOverrun);
+  assert.throws(() => b.addWritten(3, "y".repeat(20), 5, asciiWriter), /room for 5/);
+  b.addWritten(4, "next", 10, asciiWriter);
+  b.flush();
+  assert.deepEqual(out.map((o) => [o.items, o.body]), [[[1, 4], "fits\nnext\n"]]);
 });
