@@ -6,7 +6,7 @@
 import { baseline, limitCore, limitPacked } from "./baseline.ts";
 import type { Scenario } from "./context.ts";
 import { endToEndScenario } from "./end_to_end.ts";
-import { http32Scenario, httpBatch } from "./http.ts";
+import { http32Scenario, httpBatch, httpFloor } from "./http.ts";
 import { idle } from "./idle.ts";
 import { micro } from "./micro.ts";
 import { subscriberScenario } from "./subscriber.ts";
@@ -24,6 +24,7 @@ export const SCENARIOS: Scenario[] = [
   tcpScenario("tcp-16", 16, (s) => s.tcp16),
   http32Scenario("http-32-per-message", false),
   http32Scenario("http-32", true),
+  httpFloor,
   httpBatch,
   subscriberScenario("ndjson", false),
   subscriberScenario("ndjson"),

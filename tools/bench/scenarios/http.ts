@@ -6,10 +6,40 @@
  */
 import { MESSAGE_SIZE } from "../frames.ts";
 import { target } from "../results.ts";
-import { HTTP_BATCH_IN_FLIGHT, HTTP_BATCH_MESSAGES, type Scenario, SEED_RATE } from "./context.ts";
+import type { ProgramProcess } from "../../../testing/program_process.ts";
+import { freePort } from "../../../testing/free_port.ts";
+import {
+  type BenchContext,
+  HTTP_BATCH_IN_FLIGHT,
+  HTTP_BATCH_MESSAGES,
+  type Scenario,
+  type Scope,
+  SEED_RATE,
+} from "./context.ts";
 import { logLine, rateOf, rateResult } from "./measure.ts";
 import { startReceiver } from "./receivers.ts";
 import { resetStream, waitLines } from "./stored.ts";
+
+/** The http-32 load: the log generator's 32 keep-alive clients, one 3 KB message per POST. */
+function startHttp32Load(
+  ctx: BenchContext,
+  scope: Scope,
+  scenario: string,
+  port: number,
+  n: number,
+): ProgramProcess {
+  return scope.start(ctx, scenario, "log_generator", "services/log_generator/main.ts", {
+    env: {
+      GEN_TARGET: `http://127.0.0.1:${port}/`,
+      GEN_RATE: "0",
+      GEN_COUNT: String(n),
+      GEN_SIZE: String(MESSAGE_SIZE),
+      GEN_CONNECTIONS: "32",
+      GEN_HOSTNAME: "bench-host",
+      LOG_FORMAT: "json",
+    },
+  });
+}
 
 export function http32Scenario(name: string, packed: boolean): Scenario {
   return {
@@ -29,17 +59,7 @@ export function http32Scenario(name: string, packed: boolean): Scenario {
       const natsSampler = scope.sample(ctx.nats.pid!);
       const cpu0 = sampler.cpuSeconds();
       const natsCpu0 = natsSampler.cpuSeconds();
-      const gen = scope.start(ctx, name, "log_generator", "services/log_generator/main.ts", {
-        env: {
-          GEN_TARGET: `http://127.0.0.1:${rcv.port}/`,
-          GEN_RATE: "0",
-          GEN_COUNT: String(n),
-          GEN_SIZE: String(MESSAGE_SIZE),
-          GEN_CONNECTIONS: "32",
-          GEN_HOSTNAME: "bench-host",
-          LOG_FORMAT: "json",
-        },
-      });
+      const gen = startHttp32Load(ctx, scope, name, rcv.port, n);
       const genSampler = scope.sample(gen.pid);
       const stored = await waitLines(ctx, n, rcv, [gen, rcv.child], packed);
       const cpu1 = sampler.cpuSeconds();
@@ -130,6 +150,53 @@ export const httpBatch: Scenario = {
       nats_cpu_percent: (100 * (natsSampler.cpuSeconds() - natsCpu0)) / seconds,
     };
     await rcv.child.stop();
+    return result;
+  },
+};
+
+/**
+ * The http-32 load against an empty `Deno.serve` (tools/bench/empty_http_server.ts):
+ * what one request per message costs on this machine before a receiver
+ * does anything, so http-32 can be read against it.
+ */
+export const httpFloor: Scenario = {
+  name: "http-floor",
+  repeatable: true,
+  description:
+    "the http-32 load (32 log-generator clients, one 3 KB message per POST) against an empty Deno.serve answering 200: HTTP's own ceiling here",
+  async run(ctx, scope) {
+    const n = ctx.scale.http32;
+    const port = freePort();
+    const server = scope.start(
+      ctx,
+      "http-floor",
+      "empty_http_server",
+      "tools/bench/empty_http_server.ts",
+      {
+        args: ["--port", String(port), "--count", String(n)],
+      },
+    );
+    await server.event("ready", 30_000);
+    const serverSampler = scope.sample(server.pid);
+    const cpu0 = serverSampler.cpuSeconds();
+    const gen = startHttp32Load(ctx, scope, "http-floor", port, n);
+    const genSampler = scope.sample(gen.pid);
+    const done = await server.event("done", 300_000);
+    const seconds = (Number(done.last) - Number(done.first)) / 1000;
+    const serverCpu = serverSampler.cpuSeconds() - cpu0;
+    const result = rateResult(ctx, "http-floor", {
+      messages: n - 1,
+      seconds,
+      cpuSeconds: serverCpu,
+      peakRssKb: serverSampler.peakRssKb,
+    }, () => []);
+    await gen.wait(60_000);
+    const http32 = rateOf(ctx, "http-32");
+    result.extra = {
+      load_cpu_percent: (100 * genSampler.cpuSeconds()) / seconds,
+      server_cpu_percent: (100 * serverCpu) / seconds,
+      ...(http32 ? { http32_share_of_floor: http32 / result.msgs_per_s! } : {}),
+    };
     return result;
   },
 };
