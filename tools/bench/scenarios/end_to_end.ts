@@ -31,6 +31,8 @@ export function endToEndScenario(name: string, packed: boolean): Scenario {
       await sub.event("ready");
       const rcvSampler = scope.sample(rcv.child.pid);
       const subSampler = scope.sample(sub.pid);
+      const natsSampler = scope.sample(ctx.nats.pid!);
+      const natsCpu0 = natsSampler.cpuSeconds();
       const cpu0 = rcvSampler.cpuSeconds() + subSampler.cpuSeconds();
       const half = Math.round(
         (rateOf(ctx, packed ? "tcp-1" : "tcp-1-per-message") ?? SEED_RATE) / 2,
@@ -53,6 +55,7 @@ export function endToEndScenario(name: string, packed: boolean): Scenario {
           LOG_FORMAT: "json",
         },
       });
+      const genSampler = scope.sample(gen.pid);
       const status = await gen.wait(ctx.scale.e2eSeconds * 1000 + 60_000);
       if (status.code !== 0) {
         throw new Error(`generator exited with ${status.code}: ${gen.stderr.slice(-500)}`);
@@ -100,6 +103,8 @@ export function endToEndScenario(name: string, packed: boolean): Scenario {
         receiver_cpu_s: rcvSampler.last?.cpuSeconds ?? 0,
         subscriber_cpu_s: subSampler.last?.cpuSeconds ?? 0,
         sink_cpu_s: sinkSampler.cpuSeconds(),
+        generator_cpu_s: genSampler.last?.cpuSeconds ?? 0,
+        nats_cpu_s: natsSampler.cpuSeconds() - natsCpu0,
       };
       return result;
     },
