@@ -9,8 +9,6 @@
  */
 import { countLines, readDecodedBody } from "../services/net/request_body.ts";
 
-const EMPTY = new Uint8Array(0);
-
 /** One request the sink received. */
 export class SinkRequest {
   #body: string | undefined;
