@@ -97,6 +97,11 @@ export interface Count {
    */
   onLine?: (buf: Uint8Array, start: number, end: number) => void;
   lineHead?: number;
+  /**
+   * Counts something other than newlines into `newlines`: called with each
+   * piece of the body and the byte before it (`last`).
+   */
+  countPiece?: (piece: Uint8Array, before: number) => number;
 }
 
 /** Counts `length` body bytes; false when the stream ended first. */
@@ -106,7 +111,8 @@ export async function countBytes(r: ConnReader, length: number, c: Count): Promi
     if (r.start === r.end && !(await r.more())) return false;
     const take = Math.min(left, r.end - r.start);
     const piece = r.buf.subarray(r.start, r.start + take);
-    if (c.onLine === undefined) c.newlines += countNewlines(piece);
+    if (c.countPiece !== undefined) c.newlines += c.countPiece(piece, c.last);
+    else if (c.onLine === undefined) c.newlines += countNewlines(piece);
     else visitLines(r.buf, r.start, r.start + take, c);
     c.last = piece[take - 1];
     r.start += take;

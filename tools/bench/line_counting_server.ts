@@ -22,7 +22,10 @@ import { ConnReader, type Count, countBody, readHead } from "./http1.ts";
 export interface CountedRequest {
   method: string;
   path: string;
-  /** Lines of the body: its newlines, plus one for a last line without one. */
+  /**
+   * Lines of the body: its newlines, plus one for a last line without one;
+   * or what the server's `countPiece` counted.
+   */
   lines: number;
 }
 
@@ -43,19 +46,29 @@ export interface LineVisitor {
   onLine: (buf: Uint8Array, start: number, end: number) => void;
 }
 
+/** Counts records of a body other than lines (see `Count.countPiece` in http1.ts). */
+export type PieceCounter = (piece: Uint8Array, before: number) => number;
+
 async function serveConnection(
   conn: Deno.Conn,
   handle: (r: CountedRequest) => CountedAnswer,
   visitor: LineVisitor | undefined,
+  countPiece: PieceCounter | undefined,
 ): Promise<void> {
   const r = new ConnReader(conn);
   for (;;) {
     const head = await readHead(r);
     if (head === null) return;
     const [method, target] = head.first.split(" ");
-    const c: Count = { newlines: 0, last: LF, onLine: visitor?.onLine, lineHead: visitor?.head };
+    const c: Count = {
+      newlines: 0,
+      last: LF,
+      onLine: visitor?.onLine,
+      lineHead: visitor?.head,
+      countPiece,
+    };
     if (!(await countBody(r, head, c))) return;
-    const lines = c.last === LF ? c.newlines : c.newlines + 1;
+    const lines = countPiece !== undefined || c.last === LF ? c.newlines : c.newlines + 1;
     const answer = handle({ method, path: target.split("?")[0], lines });
     const body = encoder.encode(answer.body ?? "");
     const status = encoder.encode(
@@ -80,17 +93,19 @@ export interface LineCountingServer {
 
 /**
  * Serves HTTP/1.1 on 127.0.0.1:`port` (0: a free one), answering each
- * request with `handle`; `visitor` looks at the start of each body line.
+ * request with `handle`; `visitor` looks at the start of each body line;
+ * `countPiece`, when given, counts the body's records instead of its lines.
  */
 export function serveLineCounting(
   port: number,
   handle: (r: CountedRequest) => CountedAnswer,
   visitor?: LineVisitor,
+  countPiece?: PieceCounter,
 ): LineCountingServer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   (async () => {
     for await (const conn of listener) {
-      serveConnection(conn, handle, visitor)
+      serveConnection(conn, handle, visitor, countPiece)
         .catch((err) => console.error(`[sink] connection: ${err}`))
         .finally(() => {
           try {
