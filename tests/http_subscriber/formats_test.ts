@@ -381,5 +381,5 @@ Deno.test("formats that write in place write exactly what encode returns, within
       )
     );
   }
-  assert.deepEqual(inPlace, ["ndjson", "es-bulk", "splunk-hec"]);
+  assert.deepEqual(inPlace, ["ndjson", "es-bulk", "loki", "splunk-hec"]);
 });

@@ -205,20 +205,20 @@ export class ByteSink {
   }
 }
 
+/** Digits {@link writeNanos} writes at most (int64 nanoseconds). */
+export const MAX_NANOS_DIGITS = 19;
+
 /**
- * Appends seconds and nanoseconds since the epoch (as split by
- * JsonLineWriter.timestampParts) as decimal nanoseconds; times before the
- * epoch as 0.
+ * Writes seconds and nanoseconds since the epoch (as split by
+ * JsonLineWriter.timestampParts) as decimal nanoseconds at `o` in `out`;
+ * times before the epoch as 0. Returns the new end.
  */
-export function appendNanos(out: ByteSink, seconds: number, nanos: number): void {
+export function writeNanos(out: Uint8Array, o: number, seconds: number, nanos: number): number {
   if (seconds < 0) {
-    out.byte(0x30);
-    return;
+    out[o++] = 0x30;
+    return o;
   }
-  if (seconds === 0) {
-    out.ascii(String(nanos));
-    return;
-  }
-  out.ascii(String(seconds));
-  out.ascii(String(nanos).padStart(9, "0"));
+  const text = seconds === 0 ? String(nanos) : String(seconds) + String(nanos).padStart(9, "0");
+  for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+  return o;
 }

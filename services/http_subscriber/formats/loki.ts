@@ -20,17 +20,19 @@
  * @module
  */
 import { JsonLineWriter } from "../../heka/json.ts";
+import { writeJsonString } from "../../heka/json_bytes.ts";
 import {
   canonicalFieldName,
   type JsonEncoderOptions,
   type JsonFieldName,
 } from "../../heka/json_options.ts";
 import {
-  appendNanos,
   ByteSink,
+  type InPlaceRecordEncoder,
+  MAX_NANOS_DIGITS,
   type OutputFormat,
-  type RecordEncoder,
   type RequestBuilder,
+  writeNanos,
 } from "./format.ts";
 
 /** `SUB_LOKI_LABELS` when unset. */
@@ -82,64 +84,110 @@ function hexAt(b: Uint8Array, at: number): number {
   return n;
 }
 const QUOTE = 0x22;
+const RBRACE = 0x7d;
 const NEWLINE = 10;
 const textEncoder = new TextEncoder();
-const utf8 = new TextDecoder();
 /** A map key for label bytes: one char per byte (distinct bytes, distinct keys). */
 function bytesKey(b: Uint8Array, start: number, end: number): string {
   return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
 }
 
-/** Encodes messages as Loki records (see the module documentation). */
-export class LokiEncoder implements RecordEncoder {
+/** Encodes messages as Loki records (see the module documentation), in place when asked. */
+export class LokiEncoder implements InPlaceRecordEncoder {
   readonly #writer: JsonLineWriter;
   readonly #labels: readonly JsonFieldName[];
   /** `"Name":` of each label, the first with `{`. */
   readonly #keys: Uint8Array[];
-  readonly #out = new ByteSink();
+  /** Bytes of a record besides its labels' values and its line: keys, quotes, tabs, ns, length. */
+  readonly #frameBytes: number;
+  /** The record {@link encode} returns. */
+  #buf = new Uint8Array(4096);
+  #bufView = new DataView(this.#buf.buffer);
+  /** DataViews of the line buffers escaped from (they change only when the writer's grows). */
+  readonly #lineViews = new WeakMap<ArrayBufferLike, DataView>();
 
   constructor(json: JsonEncoderOptions, labels: readonly string[]) {
     this.#labels = checkLokiLabels(labels);
     this.#writer = new JsonLineWriter(json);
     this.#keys = this.#labels.map((l, i) => textEncoder.encode(`${i === 0 ? "{" : ","}"${l}":`));
+    const keys = this.#keys.reduce((n, k) => n + k.length, 0);
+    // keys, label quotes, "}\t", ns, tab, 8 hex digits and a tab, the line's quotes
+    this.#frameBytes = keys + 2 * this.#labels.length + 2 + MAX_NANOS_DIGITS + 1 + 9 + 2;
+  }
+
+  /**
+   * The label values are parts of the line, and a JSON line is at most
+   * doubled when quoted (only its `"` and `\` are escaped).
+   */
+  maxRecordBytes(messageLength: number): number {
+    return this.#frameBytes + 3 * JsonLineWriter.maxLineBytes(messageLength);
   }
 
   encode(messageBytes: Uint8Array): Uint8Array {
+    const line = this.#writer.encode(messageBytes);
+    const need = this.#frameBytes + 3 * line.length;
+    if (this.#buf.length < need) {
+      this.#buf = new Uint8Array(need * 2);
+      this.#bufView = new DataView(this.#buf.buffer);
+    }
+    return this.#buf.subarray(0, this.#writeRecord(line, this.#buf, this.#bufView, 0));
+  }
+
+  encodeInto(messageBytes: Uint8Array, out: Uint8Array, outView: DataView, at: number): number {
+    // The line goes to the writer's own buffer first: it is quoted into `out`.
+    return this.#writeRecord(this.#writer.encode(messageBytes), out, outView, at);
+  }
+
+  /** Writes the record of the message whose `line` the writer just encoded. */
+  #writeRecord(line: Uint8Array, out: Uint8Array, outView: DataView, at: number): number {
     const w = this.#writer;
-    const line = w.encode(messageBytes);
-    const out = this.#out;
-    out.length = 0;
-    // The line, quoted: at most one escape per byte.
-    out.reserve(line.length * 2 + 256);
+    let o = at;
     for (let i = 0; i < this.#labels.length; i++) {
-      out.bytes(this.#keys[i]);
+      const key = this.#keys[i];
+      for (let k = 0; k < key.length; k++) out[o++] = key[k];
       const v = w.valueOf(this.#labels[i]);
       const quoted = v[0] === QUOTE;
-      if (!quoted) out.byte(QUOTE); // Severity, Pid: label values are strings
-      out.bytes(v);
-      if (!quoted) out.byte(QUOTE);
+      if (!quoted) out[o++] = QUOTE; // Severity, Pid: label values are strings
+      for (let k = 0; k < v.length; k++) out[o++] = v[k];
+      if (!quoted) out[o++] = QUOTE;
     }
-    out.ascii("}\t");
+    out[o++] = RBRACE;
+    out[o++] = TAB;
     const { seconds, nanos } = w.timestampParts();
-    appendNanos(out, seconds, nanos);
-    out.byte(TAB);
-    out.reserve(line.length * 2 + 11); // at most one escape per byte, and the quotes
-    const buf = out.buf;
-    const lengthAt = out.length;
-    let o = lengthAt + 9; // the length and a tab, written below
+    o = writeNanos(out, o, seconds, nanos);
+    out[o++] = TAB;
+    const lengthAt = o;
+    o += 9; // the length and a tab, written below
     const lineAt = o;
-    // The line as a JSON string. It is valid UTF-8 JSON without control
-    // characters, so quoting only escapes " and \ — what JSON.stringify does
-    // natively, faster than a byte loop here.
-    o += textEncoder.encodeInto(JSON.stringify(utf8.decode(line)), buf.subarray(o)).written;
+    // The line as a JSON string, escaped from its bytes (no string between).
+    out[o++] = QUOTE;
+    o = writeJsonString(
+      out,
+      outView,
+      o,
+      line,
+      this.#lineView(line),
+      line.byteOffset,
+      0,
+      line.length,
+    );
+    out[o++] = QUOTE;
     let n = o - lineAt;
     for (let k = lengthAt + 7; k >= lengthAt; k--) {
-      buf[k] = HEX[n & 15];
+      out[k] = HEX[n & 15];
       n >>>= 4;
     }
-    buf[lengthAt + 8] = TAB;
-    out.length = o;
-    return out.view();
+    out[lengthAt + 8] = TAB;
+    return o;
+  }
+
+  #lineView(line: Uint8Array): DataView {
+    let v = this.#lineViews.get(line.buffer);
+    if (v === undefined) {
+      v = new DataView(line.buffer);
+      this.#lineViews.set(line.buffer, v);
+    }
+    return v;
   }
 }
 

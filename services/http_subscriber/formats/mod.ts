@@ -6,7 +6,6 @@
  * @module
  */
 export {
-  appendNanos,
   ByteSink,
   ConcatenatingBuilder,
   FORMAT_NAMES,
