@@ -57,6 +57,12 @@ export type AttemptResult =
 
 const REASON_MAX = 300;
 
+/** A body lent out to attempts: how many still write it, and whether the poster is done with it. */
+interface Lent {
+  writing: number;
+  retired: boolean;
+}
+
 /** Gzips bytes with the platform's CompressionStream. */
 export async function gzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
@@ -74,6 +80,12 @@ export class PostClient {
   readonly #redactedUrl: string;
   /** Secret texts and what replaces each, longest first. */
   readonly #secrets: [string, string][];
+  /**
+   * Bodies the request builder wants back (see {@link retire}). Weak: a
+   * body whose write never finished (an attempt cut short) is not given
+   * back, only collected.
+   */
+  readonly #lent = new WeakMap<Uint8Array, Lent>();
 
   /** `abort` cancels every attempt in flight (shutdown). */
   constructor(o: PostClientOptions, abort: AbortSignal) {
@@ -124,8 +136,33 @@ export class PostClient {
   /** The request body (built and gzipped) for the records `only` (undefined: all). */
   async body(records: Uint8Array, only: number[] | undefined): Promise<Uint8Array> {
     const request = this.#o.request;
-    const body = request === undefined ? records : request.build(records, only);
-    return this.#o.gzip ? await gzipBytes(body) : body;
+    const built = request === undefined ? records : request.build(records, only);
+    const reusable = built !== records && request?.release !== undefined;
+    if (this.#o.gzip) {
+      const zipped = await gzipBytes(built);
+      if (reusable) request!.release!(built); // gzip has read all of it
+      return zipped;
+    }
+    if (reusable) this.#lent.set(built, { writing: 0, retired: false });
+    return built;
+  }
+
+  /**
+   * The poster is done with `body` (its batch settled, or it was rebuilt
+   * for fewer items): a body of the request builder goes back to it once
+   * no attempt still writes it.
+   */
+  retire(body: Uint8Array): void {
+    const lent = this.#lent.get(body);
+    if (lent === undefined) return;
+    lent.retired = true;
+    this.#giveBack(body, lent);
+  }
+
+  #giveBack(body: Uint8Array, lent: Lent): void {
+    if (!lent.retired || lent.writing > 0) return;
+    this.#lent.delete(body);
+    this.#o.request!.release!(body);
   }
 
   /**
@@ -138,8 +175,17 @@ export class PostClient {
     const timeout = AbortSignal.timeout(o.timeoutMs);
     const signal = AbortSignal.any([timeout, this.#abort]);
     let res: StoreAnswer;
+    const lent = this.#lent.get(body);
+    let onBodyWritten: (() => void) | undefined;
+    if (lent !== undefined) {
+      lent.writing++;
+      onBodyWritten = () => {
+        lent.writing--;
+        this.#giveBack(body, lent);
+      };
+    }
     try {
-      res = await this.#transport.send(body, this.#headers, signal);
+      res = await this.#transport.send(body, this.#headers, signal, onBodyWritten);
     } catch (err) {
       const reason = timeout.aborted
         ? `timeout after ${o.timeoutMs} ms`

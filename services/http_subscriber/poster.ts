@@ -196,13 +196,30 @@ export class BatchPoster {
     this.#idle.clear();
   }
 
+  /** Delivers a job; then hands every body built for it back to the client. */
   async #run(job: Job): Promise<PostOutcome> {
+    const bodies: Uint8Array[] = [];
+    try {
+      return await this.#deliver(job, bodies);
+    } finally {
+      for (const b of bodies) this.#client.retire(b);
+    }
+  }
+
+  /** The request body for the records `pending` of `job` (all when undefined), kept in `bodies`. */
+  async #body(job: Job, pending: number[] | undefined, bodies: Uint8Array[]): Promise<Uint8Array> {
+    const body = await this.#client.body(job.body, pending);
+    bodies.push(body);
+    return body;
+  }
+
+  async #deliver(job: Job, bodies: Uint8Array[]): Promise<PostOutcome> {
     const o = this.#o;
     const signal = this.#abort.signal;
     const perItem = o.response !== undefined && job.items !== undefined;
     /** The records still to send (undefined: all of them). */
     let pending: number[] | undefined;
-    let body = await this.#client.body(job.body, pending);
+    let body = await this.#body(job, pending, bodies);
     let rejections = 0;
     let refused = 0;
     for (let attempt = 1;; attempt++) {
@@ -234,7 +251,7 @@ export class BatchPoster {
           refused += settled.refused;
           if (settled.retry.length > 0) {
             pending = settled.retry;
-            body = await this.#client.body(job.body, pending);
+            body = await this.#body(job, pending, bodies);
             const first = outcomes.find((x) => x.kind === "retry") as {
               status: number;
               reason: string;

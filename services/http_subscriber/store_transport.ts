@@ -14,7 +14,9 @@
  *   node:https under Deno does not), and any URL when `HTTP_PROXY`,
  *   `HTTPS_PROXY` or `ALL_PROXY` is set (fetch honours them and `NO_PROXY`).
  *
- * Neither follows redirects. Both send `Content-Length`.
+ * Neither follows redirects. Both send `Content-Length`. Only node:http
+ * says when it has written the whole body (`onBodyWritten`): a body may
+ * then be reused once nothing else needs it. `fetch` never says so.
  *
  * @module
  */
@@ -45,12 +47,15 @@ export interface StoreTransport {
   /**
    * POSTs `body` with `headers` (lower-case names); resolves once the
    * status and headers arrived; rejects on a network error or when
-   * `signal` aborts (the rejection's message says why).
+   * `signal` aborts (the rejection's message says why). Calls
+   * `onBodyWritten` once every byte of `body` went to the socket, when this
+   * transport can tell (node:http): it reads `body` no more after that.
    */
   send(
     body: Uint8Array,
     headers: Record<string, string>,
     signal: AbortSignal,
+    onBodyWritten?: () => void,
   ): Promise<StoreAnswer>;
   /** Releases the kept-alive connections. */
   close(): void;
@@ -146,6 +151,7 @@ class NodeHttpTransport implements StoreTransport {
     body: Uint8Array,
     headers: Record<string, string>,
     signal: AbortSignal,
+    onBodyWritten?: () => void,
   ): Promise<StoreAnswer> {
     const { promise, resolve, reject } = Promise.withResolvers<StoreAnswer>();
     if (signal.aborted) {
@@ -157,6 +163,8 @@ class NodeHttpTransport implements StoreTransport {
       agent: this.#agent,
       headers: { ...headers, "content-length": String(body.length) },
     });
+    // After every write's callback: the socket has all of the body.
+    if (onBodyWritten !== undefined) req.once("finish", onBodyWritten);
     // node:http under Deno ignores a `signal` option: abort by hand.
     const onAbort = () => req.destroy(abortError(signal));
     signal.addEventListener("abort", onAbort, { once: true });

@@ -383,3 +383,25 @@ Deno.test("formats that write in place write exactly what encode returns, within
   }
   assert.deepEqual(inPlace, ["ndjson", "es-bulk", "loki", "splunk-hec"]);
 });
+
+Deno.test("loki: a body given back is built into again, and only the builder's own bodies are taken", () => {
+  const f = format("loki");
+  const msgs = [message({ ns: T + 2n, host: "b" }), message({ ns: T + 1n, host: "b" })];
+  const first = f.request.build(records(f, [...msgs, message({ ns: T, host: "a" })]));
+  const firstBuffer = first.buffer;
+  f.request.release!(first);
+  const second = f.request.build(records(f, msgs));
+  assert.equal(second.buffer, firstBuffer, "the given-back buffer was reused");
+  const push = JSON.parse(decoder.decode(second));
+  assert.deepEqual(push.streams[0].values.map((v: string[]) => v[0]), [
+    String(T + 1n),
+    String(T + 2n),
+  ]);
+  // A buffer it did not build is not taken: the next body is built elsewhere.
+  const foreign = new Uint8Array(1 << 20);
+  f.request.release!(foreign);
+  const third = f.request.build(records(f, msgs));
+  assert.notEqual(third.buffer, foreign.buffer);
+  assert.notEqual(third.buffer, firstBuffer, "second is still out");
+  assert.deepEqual(JSON.parse(decoder.decode(third)), push);
+});

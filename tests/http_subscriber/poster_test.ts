@@ -200,3 +200,71 @@ Deno.test("Retry-After parsing and backoff bounds", () => {
   assert.equal(backoffDelay(40, 100, 10_000, () => 1), 10_000);
   assert.equal(backoffDelay(40, 100, 10_000, () => 0), 5_000);
 });
+
+/** A request builder that copies the records into fresh bodies and spoils each body given back. */
+class SpoilingBuilder {
+  readonly contentType = "application/x-ndjson";
+  readonly linesPerRecord = 1;
+  readonly built: Uint8Array[] = [];
+  readonly released: Uint8Array[] = [];
+  build(records: Uint8Array): Uint8Array {
+    const body = records.slice();
+    this.built.push(body);
+    return body;
+  }
+  release(body: Uint8Array): void {
+    this.released.push(body);
+    body.fill(0x58); // "X": a body sent after this is visibly wrong
+  }
+}
+
+Deno.test("a body goes back to its builder only after its last attempt was written, never before a retry", async () => {
+  const sink = Sink.start((r) =>
+    r.n <= 2 ? new Response("busy", { status: 503 }) : new Response("ok")
+  );
+  const request = new SpoilingBuilder();
+  const { p } = poster(sink.url("/in"), { request, retryMinMs: 5, retryMaxMs: 20 });
+  try {
+    const records = enc.encode('{"a":1}\n{"a":2}\n');
+    const outcome = await p.submit(records);
+    assert.deepEqual(outcome, { kind: "delivered", status: 200, attempts: 3 });
+    assert.deepEqual(sink.requests.map((r) => r.body), Array(3).fill('{"a":1}\n{"a":2}\n'));
+    assert.equal(request.built.length, 1);
+    assert.deepEqual(request.released, request.built, "given back once, after the job");
+    const second = await p.submit(enc.encode('{"b":1}\n'));
+    assert.equal(second.kind, "delivered");
+    assert.equal(sink.requests.at(-1)!.body, '{"b":1}\n');
+    assert.equal(request.released.length, 2);
+  } finally {
+    p.close();
+    await sink.close();
+  }
+});
+
+Deno.test("a body whose write was cut short is not given back (it may still be read)", async () => {
+  // A server that never answers: the attempt times out and is destroyed mid-request.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  (async () => {
+    for await (const c of listener) held.push(c); // accepted, never read
+  })().catch(() => {});
+  const request = new SpoilingBuilder();
+  const { p } = poster(`http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/`, {
+    request,
+    timeoutMs: 300,
+    rejectAttempts: 1,
+  });
+  try {
+    // Larger than the socket buffers: its write cannot finish while nobody reads.
+    const outcome = p.submit(new Uint8Array(32 << 20).fill(0x31));
+    await sleep(1200);
+    p.abort("test over");
+    assert.equal((await outcome).kind, "aborted");
+    assert.equal(request.built.length, 1);
+    assert.equal(request.released.length, 0, "a body still being written was given back");
+  } finally {
+    p.close();
+    listener.close();
+    for (const c of held) c.close();
+  }
+});

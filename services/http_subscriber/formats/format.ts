@@ -62,6 +62,12 @@ export interface RequestBuilder {
    * an earlier request are retried alone.
    */
   build(records: Uint8Array, only?: readonly number[]): Uint8Array;
+  /**
+   * Takes back a body {@link build} returned, once nothing reads it any
+   * more (its POSTs are over and written): a later body may be built into
+   * it. Optional; a builder whose bodies are the records needs none.
+   */
+  release?(body: Uint8Array): void;
 }
 
 /** What a store said of one item of a request. */
@@ -144,8 +150,9 @@ export class ByteSink {
   buf: Uint8Array;
   length = 0;
 
-  constructor(capacity = 4096) {
-    this.buf = new Uint8Array(capacity);
+  /** A fresh buffer of `capacity` bytes, or `buffer` to write into. */
+  constructor(capacity: number | Uint8Array = 4096) {
+    this.buf = typeof capacity === "number" ? new Uint8Array(capacity) : capacity;
   }
 
   /** Makes room for `n` more bytes. */
