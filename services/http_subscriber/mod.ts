@@ -76,7 +76,7 @@ export {
   PostClient,
   type PostClientOptions,
 } from "./post_client.ts";
-export { backoffDelay, isRetryableStatus, parseRetryAfter } from "./retry_policy.ts";
+export { backoffDelay, isRetryableStatus } from "./retry_policy.ts";
 export { runSubscriber } from "./run.ts";
 export { type OpenBatchView, Settlement, type SettlementOptions } from "./settlement.ts";
 export {

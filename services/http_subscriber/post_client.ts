@@ -15,7 +15,8 @@
 import { REDACTED, redactUrl, urlSecretReplacements } from "../config/mod.ts";
 import { errorMessage } from "../log/mod.ts";
 import type { RequestBuilder } from "./formats/format.ts";
-import { isRetryableStatus, parseRetryAfter } from "./retry_policy.ts";
+import { parseRetryAfter } from "../net/retry_after.ts";
+import { isRetryableStatus } from "./retry_policy.ts";
 import {
   type FetchFn,
   type StoreAnswer,

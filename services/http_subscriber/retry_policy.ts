@@ -1,26 +1,12 @@
 /**
  * The poster's retry rules: which statuses are retried without limit, how
  * long to wait before the next attempt (exponential backoff with jitter,
- * over `runtime/async.ts` `backoff`), and what a `Retry-After` asks for.
+ * over `runtime/async.ts` `backoff`). `Retry-After` is read by
+ * `net/retry_after.ts`.
  *
  * @module
  */
 import { backoff } from "../runtime/async.ts";
-
-/**
- * Parses a `Retry-After` header (delay seconds or an HTTP date) into
- * milliseconds from `now`; undefined when absent or malformed.
- */
-export function parseRetryAfter(
-  value: string | null,
-  now: number = Date.now(),
-): number | undefined {
-  if (value === null) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
 
 /**
  * Exponential backoff with jitter for the `attempt`-th retry (1-based):

@@ -6,11 +6,12 @@
  *
  * @module
  */
+import { parseRetryAfter } from "../net/retry_after.ts";
 
 /** What a POST got back. */
 export interface PostResult {
   status: number;
-  /** `Retry-After` in milliseconds (seconds form only), when sent. */
+  /** `Retry-After` in milliseconds (seconds or an HTTP date), when sent. */
   retryAfterMs: number | undefined;
 }
 
@@ -36,12 +37,6 @@ function indexOfHeaderEnd(buf: Uint8Array, from: number, to: number): number {
     ) return i;
   }
   return -1;
-}
-
-function parseRetryAfter(value: string | null | undefined): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const s = Number(value.trim());
-  return Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
 }
 
 /** One keep-alive HTTP/1.1 connection (plain `http:` only). */

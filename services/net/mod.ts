@@ -21,6 +21,7 @@ export {
 export { concatBytes } from "./bytes.ts";
 export { type HttpServer, type HttpServerOptions, serveHttp } from "./http_server.ts";
 export { onReloadSignal } from "./reload_signal.ts";
+export { parseRetryAfter } from "./retry_after.ts";
 export { loadBearerAuth, loadTls, watchTls } from "./startup.ts";
 export {
   readTlsFiles,

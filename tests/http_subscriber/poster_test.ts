@@ -4,7 +4,8 @@ import {
   BatchPoster,
   type PosterOptions,
 } from "../../services/http_subscriber/poster.ts";
-import { backoffDelay, parseRetryAfter } from "../../services/http_subscriber/retry_policy.ts";
+import { backoffDelay } from "../../services/http_subscriber/retry_policy.ts";
+import { parseRetryAfter } from "../../services/net/retry_after.ts";
 import { stubFetch } from "../../services/http_subscriber/stub_sink.ts";
 import { Logger } from "../../services/log/mod.ts";
 import { freePort } from "../../testing/mod.ts";
