@@ -29,6 +29,11 @@ import type { SubscriberCounters } from "./subscriber_metrics.ts";
 /** Messages asked for per pull request. */
 export const PULL_BATCH = 1000;
 
+/** Weight of the newest message in the moving average of lines per message. */
+const WINDOW_SMOOTHING = 0.2;
+/** The ack window changes at most this often (ms). */
+const WINDOW_UPDATE_MS = 1000;
+
 /** How often the consumer's pending count is read (and the watchdog looks). */
 export const PENDING_POLL_MS = 5000;
 
@@ -85,7 +90,12 @@ export class ConsumerLifecycle {
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #pending = 0;
   #pendingPolling = false;
-  #ackWindowFitted = false;
+  /** The consumer's ack window now (JetStream messages): the settings' until fitted. */
+  #ackWindow: number;
+  /** Lines per JetStream message lately (a moving average; 0 before the first). */
+  #linesPerMessage = 0;
+  #windowUpdating = false;
+  #windowUpdatedAt = -Infinity;
   #consuming = false;
   /** Watchdog: `received` at its last look, and how many looks it has not moved. */
   #watchReceived = 0;
@@ -96,6 +106,7 @@ export class ConsumerLifecycle {
 
   constructor(o: ConsumerLifecycleOptions) {
     this.#s = o.settings;
+    this.#ackWindow = o.settings.consumer.maxAckPending;
     this.#handler = o.handler;
     this.#held = o.held;
     this.#received = o.counters.received;
@@ -164,32 +175,44 @@ export class ConsumerLifecycle {
   }
 
   /**
-   * Once, at the first chunk (again after a recovery): when
-   * SUB_MAX_ACK_PENDING was left at its default (sized in lines), shrinks
-   * the consumer's ack window so that it holds about as many lines in
-   * chunks — else a slow remote could make it hold tens of times more lines
-   * in memory.
+   * Takes the line count of each JetStream message delivered (1 for a
+   * single message, `Lm-Count` for a chunk). When SUB_MAX_ACK_PENDING was
+   * left at its default (sized in lines), keeps the consumer's ack window
+   * at about as many lines as messages of the recent size hold: a stream
+   * of big chunks would else make it hold tens of times more lines in
+   * memory, and a window fitted to big chunks would starve the batches
+   * when small ones follow (each batch then waits out SUB_BATCH_TIMEOUT for
+   * lines the server may not send). The window follows a moving average,
+   * when it is off by 2× or more, at most once a second.
    */
-  fitAckWindow(linesPerChunk: number): void {
-    if (this.#ackWindowFitted) return;
-    this.#ackWindowFitted = true;
+  observeLines(lines: number): void {
+    if (this.#s.config.maxAckPending !== undefined) return; // the operator's window stays
+    const avg = this.#linesPerMessage;
+    this.#linesPerMessage = avg === 0 ? lines : avg + WINDOW_SMOOTHING * (lines - avg);
+    const byDefault = this.#s.consumer.maxAckPending;
+    const want = Math.min(byDefault, chunkAckWindow(byDefault, this.#linesPerMessage));
+    const now = performance.now();
+    if (want < 2 * this.#ackWindow && 2 * want > this.#ackWindow) return;
+    if (this.#windowUpdating || now - this.#windowUpdatedAt < WINDOW_UPDATE_MS) return;
     const opened = this.#opened;
     const nc = this.#nc;
-    if (this.#s.config.maxAckPending !== undefined || opened === undefined || !nc) return;
-    const window = chunkAckWindow(this.#s.consumer.maxAckPending, linesPerChunk);
-    if (window >= this.#s.consumer.maxAckPending) return;
+    if (opened === undefined || !nc) return;
+    this.#windowUpdating = true;
+    this.#windowUpdatedAt = now;
     const stream = this.#s.consumer.stream;
     nc.jetstreamManager({ checkAPI: false })
-      .then((jsm) => jsm.consumers.update(stream, opened.info.name, { max_ack_pending: window }))
-      .then(() =>
-        this.#log.info("the stream holds chunks: ack window fitted", {
-          max_ack_pending: window,
-          lines_per_chunk: linesPerChunk,
-        })
-      )
-      .catch((err) =>
-        this.#log.warn("could not fit the ack window to chunks", { error: errorMessage(err) })
-      );
+      .then((jsm) => jsm.consumers.update(stream, opened.info.name, { max_ack_pending: want }))
+      .then(() => {
+        // (A consumer re-created meanwhile starts from the settings' window again.)
+        if (this.#opened !== opened) return;
+        this.#log.info("ack window fitted to the messages' size", {
+          max_ack_pending: want,
+          lines_per_message: Math.round(this.#linesPerMessage * 10) / 10,
+        });
+        this.#ackWindow = want;
+      })
+      .catch((err) => this.#log.warn("could not fit the ack window", { error: errorMessage(err) }))
+      .finally(() => this.#windowUpdating = false);
   }
 
   /** Stops pulling: no recovery, no watchdog from now on. */
@@ -311,7 +334,7 @@ export class ConsumerLifecycle {
           : this.#s.consumer.start;
         await this.#openWithRetry(start);
         if (this.#stopping) return;
-        this.#ackWindowFitted = false;
+        this.#ackWindow = this.#s.consumer.maxAckPending;
         await this.#consume();
         this.#log.info("consuming again", { consumer: this.consumerName });
         this.#recovering = false;
@@ -352,7 +375,7 @@ export class ConsumerLifecycle {
     if (!this.#connected || this.#recovering || this.#stopping) return;
     const canReset = unheld && !this.#s.consumer.shared;
     // Every delivery we could take is out, and we hold them: busy, not stalled.
-    if (!canReset && (pending === 0 || ackPending >= this.#s.consumer.maxAckPending)) return;
+    if (!canReset && (pending === 0 || ackPending >= this.#ackWindow)) return;
     if (++this.#stuckPolls < STALL_POLLS) return;
     this.#stuckPolls = 0;
     this.#stalls.value++;

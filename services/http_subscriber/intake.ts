@@ -33,8 +33,11 @@ export interface IntakeHooks {
   batch(b: Batch<Deliverable>, reason: FlushReason): void;
   /** A message or a chunk's line that is not Heka: to be dead-lettered alone. */
   undecodable(m: Deliverable, reason: string): void;
-  /** A chunk of `lines` lines arrived (the consumer's ack window may be fitted to chunks). */
-  chunkOpened(lines: number): void;
+  /**
+   * A JetStream message of `lines` lines arrived: 1 for a single message,
+   * a chunk's count (the consumer's ack window follows their size).
+   */
+  delivered(lines: number): void;
 }
 
 /** Options of an {@link Intake}. */
@@ -127,6 +130,7 @@ export class Intake {
       this.#onChunk(m);
       return;
     }
+    this.#hooks.delivered(1);
     this.#add(m, m.data);
   }
 
@@ -187,7 +191,7 @@ export class Intake {
       return;
     }
     this.#received.value += lines.length - 1;
-    this.#hooks.chunkOpened(lines.length);
+    this.#hooks.delivered(lines.length);
     for (const l of lines) this.#add(l, l.data);
   }
 

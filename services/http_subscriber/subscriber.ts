@@ -109,7 +109,7 @@ export class Subscriber {
       hooks: {
         batch: (b, reason) => settlement.post(b, reason),
         undecodable: (m, reason) => settlement.deadLetterUndecodable(m, reason),
-        chunkOpened: (lines) => this.#lifecycle.fitAckWindow(lines),
+        delivered: (lines) => this.#lifecycle.observeLines(lines),
       },
     });
     this.#intake = intake;

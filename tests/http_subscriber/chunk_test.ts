@@ -224,3 +224,54 @@ Deno.test("SIGKILL mid-chunk: the chunk is not acked, redelivered, and every lin
     await server.dispose();
   }
 });
+
+Deno.test("an ack window fitted to big chunks widens again when small ones follow (no starved batches)", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  const sink = Sink.start(() => new Response("ok"));
+  let sub: SubscriberProcess | undefined;
+  try {
+    await makeStream(nc, STREAM, SUBJECT);
+    const js = nc.jetstream();
+    sub = SubscriberProcess.spawn({
+      SUB_NATS_URL: server.url,
+      SUB_REMOTE_URL: sink.url("/bulk"),
+      SUB_DURABLE: "widen",
+      SUB_CLIENT_ID: "c1",
+      SUB_DELIVER_ALL: "true",
+      SUB_BATCH_SIZE: "100",
+      SUB_BATCH_TIMEOUT: "2s",
+      SUB_POSTERS: "4",
+    });
+    await sub.waitReady();
+    // A TCP burst packed into one big chunk: the window (600 lines by default) is fitted to 16.
+    await publishChunk(js, hekaMessages(300, "big").map((m) => m.bytes), "big");
+    const s = sub;
+    assert.ok(
+      await waitUntil(() => /ack window fitted[^\n]*max_ack_pending=16\b/.test(s.stderr), 10_000),
+      sub.stderr,
+    );
+    // Then HTTP single-message POSTs: one line a chunk. In a window of 16 messages each batch
+    // of 100 would wait out the 2 s timeout for 16 lines: 200 lines in 25 s.
+    const t0 = performance.now();
+    const small = hekaMessages(200, "small");
+    for (const [i, m] of small.entries()) await publishChunk(js, [m.bytes], `small-${i}`);
+    assert.ok(
+      await waitUntil(() => countByUuid(sink.accepted).size === 500, 12_000),
+      `only ${countByUuid(sink.accepted).size} of 500 lines in 12 s\n${sub.stderr}`,
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    assert.ok(seconds < 8, `the small chunks took ${seconds.toFixed(1)} s`);
+    const info = await consumerState(nc, "widen-c1");
+    assert.ok((info.config.max_ack_pending ?? 0) > 16, `window ${info.config.max_ack_pending}`);
+    assert.equal(await sub.stop().then((s) => s.code), 0, sub.stderr);
+  } finally {
+    if (sub) {
+      sub.kill("SIGKILL");
+      await sub.exited();
+    }
+    await sink.close();
+    await nc.close();
+    await server.dispose();
+  }
+});
