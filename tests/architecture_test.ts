@@ -2,7 +2,8 @@
  * The layout rules of ARCHITECTURE.md, checked on the source itself: thin
  * mains, library code that never exits, faces that only re-export, the
  * module map (heka imports nothing of ours; the product imports no test
- * code) and a clone that needs nothing beside it.
+ * code), a clone that needs nothing beside it, and tests that leave no
+ * NATS store behind.
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
@@ -98,6 +99,19 @@ Deno.test("a clone needs nothing beside it: no code or test reads ../shared", as
   for (const f of await filesUnder("services", "tools", "testing", "tests", "dashboard")) {
     if (f === "tests/architecture_test.ts") continue;
     if (/\.\.\/shared\b|shared\/seed/.test(read(f))) offenders.push(f);
+  }
+  assert.deepEqual(offenders, []);
+});
+
+Deno.test("tests leave no NATS store behind: a file that starts nats-server disposes of it", async () => {
+  // NatsServer.stop() keeps the temp store (a test may start the server again on it);
+  // only dispose() removes it. Killed runs aside, a test run should leave /tmp as it was.
+  const offenders: string[] = [];
+  for (const f of await filesUnder("tests")) {
+    const text = code(read(f));
+    if (/NatsServer\.start\(|startCluster\(/.test(text) && !/\.dispose\(\)/.test(text)) {
+      offenders.push(f);
+    }
   }
   assert.deepEqual(offenders, []);
 });

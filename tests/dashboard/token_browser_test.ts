@@ -105,7 +105,7 @@ Deno.test({
       await browser.close();
       await proxy.stop();
       await nc.close();
-      await server.stop();
+      await server.dispose();
     }
   },
 });

@@ -146,7 +146,7 @@ Deno.test({
       client.close();
       await nc?.close();
       await rcv.proc.stop();
-      await nats.stop();
+      await nats.dispose();
       await Deno.remove(certs.dir, { recursive: true });
     }
     const out = rcv.proc.stderr + rcv.proc.stdout;
@@ -189,7 +189,7 @@ Deno.test({
       client.close();
     } finally {
       await rcv.proc.stop();
-      await nats.stop();
+      await nats.dispose();
       await Deno.remove(certs.dir, { recursive: true });
     }
     assert.match(rcv.proc.stderr, /msg="TLS certificate reloaded"/);
@@ -258,7 +258,7 @@ Deno.test("http: tokens and stats tokens are redacted in --help, errors and the 
     await r.body?.cancel();
   } finally {
     await rcv.proc.stop();
-    await nats.stop();
+    await nats.dispose();
   }
   const out = rcv.proc.stderr + rcv.proc.stdout;
   assert.match(out, /RCVR_AUTH_TOKENS=\*\*\*/);

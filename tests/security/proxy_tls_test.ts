@@ -71,7 +71,7 @@ Deno.test({
     } finally {
       client.close();
       await running.stop();
-      await nats.stop();
+      await nats.dispose();
     }
 
     await assert.rejects(

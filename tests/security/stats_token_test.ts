@@ -85,7 +85,7 @@ Deno.test("SUB_STATS_TOKEN is a secret in --help; TCPRCVR_STATS_TOKEN=@file is r
     assert.equal(await metrics("new-stats-token"), 200);
   } finally {
     await rcv.proc.stop();
-    await nats.stop();
+    await nats.dispose();
     await Deno.remove(dir, { recursive: true });
   }
   for (const t of ["old-stats-token", "new-stats-token"]) {

@@ -110,7 +110,7 @@ Deno.test({
     } finally {
       await nc.close();
       await rcv.proc.stop();
-      await nats.stop();
+      await nats.dispose();
       await Deno.remove(certs.dir, { recursive: true });
     }
     assert.match(rcv.proc.stderr, /client_certificates=required/);

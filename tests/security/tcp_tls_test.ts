@@ -87,7 +87,7 @@ async function withTlsReceiver(
   } finally {
     await nc.close();
     await rcv.proc.stop();
-    await nats.stop();
+    await nats.dispose();
     await Deno.remove(certs.dir, { recursive: true });
   }
   return rcv.proc.stderr;
@@ -152,7 +152,7 @@ Deno.test({
       );
     } finally {
       await rcv.proc.stop();
-      await nats.stop();
+      await nats.dispose();
       await Deno.remove(certs.dir, { recursive: true });
     }
   },
