@@ -191,8 +191,8 @@ export class ConsumerLifecycle {
     this.#linesPerMessage = avg === 0 ? lines : avg + WINDOW_SMOOTHING * (lines - avg);
     const byDefault = this.#s.consumer.maxAckPending;
     const want = Math.min(byDefault, chunkAckWindow(byDefault, this.#linesPerMessage));
+    if (want < 2 * this.#ackWindow && 2 * want > this.#ackWindow) return; // the usual case
     const now = performance.now();
-    if (want < 2 * this.#ackWindow && 2 * want > this.#ackWindow) return;
     if (this.#windowUpdating || now - this.#windowUpdatedAt < WINDOW_UPDATE_MS) return;
     const opened = this.#opened;
     const nc = this.#nc;
