@@ -103,8 +103,8 @@ export class LokiEncoder implements InPlaceRecordEncoder {
   /** The record {@link encode} returns. */
   #buf = new Uint8Array(4096);
   #bufView = new DataView(this.#buf.buffer);
-  /** DataViews of the line buffers escaped from (they change only when the writer's grows). */
-  readonly #lineViews = new WeakMap<ArrayBufferLike, DataView>();
+  /** A DataView of the writer's line buffer (a new one only when that buffer grows). */
+  #lineView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
   constructor(json: JsonEncoderOptions, labels: readonly string[]) {
     this.#labels = checkLokiLabels(labels);
@@ -166,7 +166,7 @@ export class LokiEncoder implements InPlaceRecordEncoder {
       outView,
       o,
       line,
-      this.#lineView(line),
+      this.#lineViewOf(line),
       line.byteOffset,
       0,
       line.length,
@@ -181,13 +181,9 @@ export class LokiEncoder implements InPlaceRecordEncoder {
     return o;
   }
 
-  #lineView(line: Uint8Array): DataView {
-    let v = this.#lineViews.get(line.buffer);
-    if (v === undefined) {
-      v = new DataView(line.buffer);
-      this.#lineViews.set(line.buffer, v);
-    }
-    return v;
+  #lineViewOf(line: Uint8Array): DataView {
+    if (this.#lineView.buffer !== line.buffer) this.#lineView = new DataView(line.buffer);
+    return this.#lineView;
   }
 }
 
