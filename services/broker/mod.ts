@@ -30,6 +30,7 @@ export {
   type PublishOutcome,
 } from "./publisher.ts";
 export { StreamStats } from "./stream_stats.ts";
+export { releaseFrame } from "./whole_frames.ts";
 export { DEFAULT_MAX_PAYLOAD, serverMaxPayload } from "./max_payload.ts";
 export {
   FRAME_HEAD_ROOM,

@@ -16,6 +16,7 @@
  * @module
  */
 import type { JsMsg } from "nats";
+import { releaseFrame } from "../broker/mod.ts";
 import { FORMAT_HEADER, isChunk, splitChunk } from "../heka/chunk.ts";
 
 /**
@@ -61,10 +62,19 @@ export class ChunkTracker {
     return this.#info ??= this.msg.info;
   }
 
-  /** One line settled; acks the chunk after the last. */
+  /**
+   * One line settled; acks the chunk after the last and gives its frame
+   * buffer back: every line is posted or stored as a dead letter by then,
+   * and nothing reads the lines' bytes again.
+   */
   lineDone(): void {
     if (this.#left <= 0) return;
-    if (--this.#left === 0) this.msg.ack();
+    if (--this.#left > 0) return;
+    const m = this.msg;
+    m.ack();
+    // nats.js decodes these from the frame on first use: decode them before it is reused.
+    void m.subject, m.headers, this.info;
+    releaseFrame(m.data);
   }
 
   /** Extends the chunk's ack deadline; once per 100 ms however many lines ask. */

@@ -6,7 +6,7 @@
 import { concatBytes } from "../../services/net/bytes.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FrameAssembler, payloadSize } from "../../services/broker/whole_frames.ts";
+import { FrameAssembler, payloadSize, releaseFrame } from "../../services/broker/whole_frames.ts";
 import { connectNats } from "../../services/broker/nats_transport.ts";
 import { NatsServer } from "../../testing/mod.ts";
 
@@ -141,4 +141,37 @@ Deno.test({
       await server.dispose();
     }
   },
+});
+
+Deno.test("FrameAssembler: large frames come from a pool, reused only once given back", () => {
+  const a = new FrameAssembler();
+  /** Pushes one 100 KB MSG in two reads; returns the whole frame. */
+  const assemble = (n: number): Uint8Array => {
+    const f = frame(2, 100_000, n);
+    const pieces: Uint8Array[] = [];
+    a.push(f.subarray(0, 1000), (p) => pieces.push(p));
+    a.push(f.subarray(1000), (p) => pieces.push(p));
+    assert.equal(pieces.length, 1);
+    assert.deepEqual(pieces[0], f);
+    return pieces[0];
+  };
+  const first = assemble(1);
+  const second = assemble(2);
+  assert.notEqual(second.buffer, first.buffer, "not given back: not reused");
+  releaseFrame(first.subarray(40)); // any view of the frame, as a message's data
+  releaseFrame(first); // a second release is ignored
+  const third = assemble(3);
+  assert.equal(third.buffer, first.buffer, "given back: reused");
+  assert.deepEqual(third, frame(2, 100_000, 3), "every byte of the reused buffer rewritten");
+  const fourth = assemble(4);
+  assert.notEqual(fourth.buffer, first.buffer, "released twice, lent once");
+  releaseFrame(new Uint8Array(200_000)); // not from the pool: ignored
+  assert.notEqual(assemble(5).buffer.byteLength, 200_000);
+  // Small frames are not pooled.
+  const small = frame(2, 1000, 6);
+  const pieces: Uint8Array[] = [];
+  a.push(small.subarray(0, 10), (p) => pieces.push(p));
+  a.push(small.subarray(10), (p) => pieces.push(p));
+  releaseFrame(pieces[0]);
+  assert.equal(pieces[0].buffer.byteLength, small.length);
 });

@@ -275,3 +275,70 @@ Deno.test("an ack window fitted to big chunks widens again when small ones follo
     await server.dispose();
   }
 });
+
+Deno.test("large chunks (frame buffers given back and reused): a dead letter carries its own line's bytes, every accepted line its own payload", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  // A batch holding a line "cK-33" is rejected for good, slowly: its lines become dead
+  // letters, read back from their chunk after other lines of it were acked and later
+  // chunks arrived. Every fourth POST fails once.
+  let posts = 0;
+  const sink = Sink.start(async (r) => {
+    if (r.body.includes("-33 x")) {
+      await sleep(300);
+      return new Response("no", { status: 400 });
+    }
+    if (++posts % 4 === 0) return new Response("try again", { status: 503 });
+    return new Response("ok");
+  });
+  let sub: SubscriberProcess | undefined;
+  try {
+    await makeStream(nc, STREAM, SUBJECT);
+    const js = nc.jetstream();
+    // 24 chunks of 40 lines of 2 KB: 80 KB each, built in pooled frame buffers.
+    const chunks = Array.from({ length: 24 }, (_, c) => hekaMessages(40, `c${c}`, 2000));
+    for (const [c, msgs] of chunks.entries()) {
+      await publishChunk(js, msgs.map((m) => m.bytes), `big-${c}`);
+    }
+    const all = chunks.flat();
+    const byBytes = new Map(all.map((m) => [m.bytes.join(","), m.uuid]));
+    const payloadOf = new Map(all.map((m) => [m.uuid, m.payload]));
+    sub = SubscriberProcess.spawn({
+      SUB_NATS_URL: server.url,
+      SUB_REMOTE_URL: sink.url("/bulk"),
+      ...ENV,
+      SUB_REJECT_ATTEMPTS: "1",
+      // Few chunks at a time: a chunk arrives when one is acked, in the buffer given back last.
+      SUB_MAX_ACK_PENDING: "4",
+    });
+    await sub.waitReady();
+
+    const dead = new Set<string>();
+    const reader = await js.consumers.get(STREAM, { filterSubjects: `${SUBJECT}.dead` });
+    const done = () => countByUuid(sink.accepted).size + dead.size === all.length;
+    for (let i = 0; i < 30 && !done(); i++) {
+      for await (const m of await reader.fetch({ max_messages: 500, expires: 1000 })) {
+        const uuid = byBytes.get(m.data.join(","));
+        assert.ok(uuid !== undefined, `dead letter ${m.seq} is the bytes of a line sent`);
+        dead.add(uuid);
+      }
+    }
+    assert.ok(done(), sub.stderr);
+    assert.ok(dead.size >= 24, "a batch per chunk was dead-lettered");
+    for (const o of parseLines(sink.accepted)) {
+      assert.equal(o.Payload, payloadOf.get(String(o.Uuid)), "a line carries its own payload");
+      assert.ok(!dead.has(String(o.Uuid)), "accepted or dead-lettered, not both");
+    }
+    await ackedAll(nc);
+    assert.equal((await consumerState(nc, "chunks-c1")).num_ack_pending, 0);
+    assert.equal((await sub.stop()).code, 0, sub.stderr);
+  } finally {
+    if (sub) {
+      sub.kill("SIGKILL");
+      await sub.exited();
+    }
+    await sink.close();
+    await nc.close();
+    await server.dispose();
+  }
+});
