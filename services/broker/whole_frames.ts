@@ -109,6 +109,17 @@ export function releaseFrame(bytes: Uint8Array): void {
   freeBytes += ab.byteLength;
 }
 
+/** Bytes of a fresh read buffer ({@link FrameAssembler.readTarget}). */
+const READ_SLAB_BYTES = 64 * 1024;
+/** A read buffer with less room left than this is replaced by a fresh one. */
+const MIN_READ_BYTES = 16 * 1024;
+/**
+ * Bytes of the read after a frame that was read in place: enough for the
+ * next message line and headers, so that when its payload is large it too
+ * lands in its frame rather than in the read buffer (to be copied).
+ */
+const AFTER_FRAME_READ_BYTES = 4 * 1024;
+
 /** Regroups read bytes into pieces that end at frame boundaries; see the module doc. */
 export class FrameAssembler {
   /** The start of an unfinished frame: its line so far, or (once `need` is known) the frame. */
@@ -118,6 +129,47 @@ export class FrameAssembler {
   #need = -1;
   /** The stream is not NATS (a line too long): pieces pass unchanged. */
   #passThrough = false;
+  /** Where reads land that do not go straight into a frame: its unused tail (see {@link readTarget}). */
+  #slab = new Uint8Array(0);
+  #slabAt = 0;
+  /** The last {@link readTarget} was the unfinished frame's missing bytes. */
+  #targetIsFrame = false;
+  /** The last read finished a frame read in place: the next is a short one. */
+  #afterFrame = false;
+
+  /**
+   * Where the next socket read should write (for a socket that reads into
+   * the caller's memory, such as Node's `onread`), then {@link read}: the
+   * missing bytes of an unfinished frame whose size is known, so a large
+   * message arrives in its frame without a copy; else the unused tail of a
+   * read buffer (never written twice: pieces handed out point into it).
+   */
+  readTarget(): Uint8Array {
+    this.#targetIsFrame = this.#partial !== undefined && this.#need >= 0;
+    if (this.#targetIsFrame) return this.#partial!.subarray(this.#filled, this.#need);
+    if (this.#slab.length - this.#slabAt < MIN_READ_BYTES) {
+      this.#slab = new Uint8Array(READ_SLAB_BYTES);
+      this.#slabAt = 0;
+    }
+    const end = this.#afterFrame ? this.#slabAt + AFTER_FRAME_READ_BYTES : this.#slab.length;
+    return this.#slab.subarray(this.#slabAt, end);
+  }
+
+  /** `n` bytes were read into the last {@link readTarget}: emits what is whole, as {@link push}. */
+  read(n: number, emit: (piece: Uint8Array) => void): void {
+    this.#afterFrame = false;
+    if (this.#targetIsFrame) {
+      this.#filled += n;
+      if (this.#filled === this.#need) {
+        emit(this.#take());
+        this.#afterFrame = true;
+      }
+      return;
+    }
+    const bytes = this.#slab.subarray(this.#slabAt, this.#slabAt + n);
+    this.#slabAt += n;
+    this.push(bytes, emit);
+  }
 
   /** Calls `emit` with the pieces to parse for the read `chunk`, in order (possibly none). */
   push(chunk: Uint8Array, emit: (piece: Uint8Array) => void): void {
