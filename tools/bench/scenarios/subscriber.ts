@@ -37,9 +37,12 @@ export function subscriberScenario(format: string, packed = true): Scenario {
       const sinkSampler = scope.sample(sink.pid);
       const sub = startSubscriber(ctx, scope, name, port, "bench-drain", format, packed);
       const sampler = scope.sample(sub.pid);
+      const natsSampler = scope.sample(ctx.nats.pid!);
+      const natsCpu0 = natsSampler.cpuSeconds();
       const stats = await waitSink(port, n, [sub], 30_000);
       const cpu = sampler.cpuSeconds();
       sampler.stop();
+      const natsCpu = natsSampler.cpuSeconds() - natsCpu0;
       const counted = stats.count - stats.firstBatch;
       const result = rateResult(ctx, name, {
         messages: counted,
@@ -62,6 +65,8 @@ export function subscriberScenario(format: string, packed = true): Scenario {
         batches: stats.batches,
         received: stats.count,
         sink_cpu_s: sinkSampler.cpuSeconds(),
+        // What delivering (and taking the acks) costs nats-server per line.
+        nats_cpu_us_per_line: (1e6 * natsCpu) / stats.count,
       };
       await sub.stop();
       return result;
