@@ -231,11 +231,13 @@ export class BatchPoster {
         try {
           outcomes = o.response!.interpret(r.text, count);
         } catch (err) {
+          // A 2xx that does not say which items were stored: counted as a rejection, so
+          // a store (or a proxy) that always answers so ends in dead letters, not a stall.
           r = {
             ok: false,
             status: r.status,
             reason: this.scrub(`unreadable answer: ${errorMessage(err)}`),
-            retryable: true,
+            retryable: false,
             retryAfterMs: undefined,
           };
         }

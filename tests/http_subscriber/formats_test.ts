@@ -19,7 +19,7 @@ import {
 import { Batcher } from "../../services/http_subscriber/batcher.ts";
 import { BatchPoster, type RefusedItems } from "../../services/http_subscriber/poster.ts";
 import { EsBulkSink, splitConcatenated } from "../../testing/mod.ts";
-import { testLog } from "./helpers.ts";
+import { sleep, testLog } from "./helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -243,6 +243,43 @@ Deno.test("poster: a mixed bulk answer is settled item by item against a real _b
   } finally {
     poster.close();
     await es.close();
+  }
+});
+
+Deno.test("poster: a 200 bulk answer that does not match the batch is a rejection, not retried forever", async () => {
+  const f = format("es-bulk");
+  let posts = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+    posts++;
+    // errors:true with the items of some other request
+    return Response.json({ took: 1, errors: true, items: [{ index: { status: 201 } }] });
+  });
+  const poster = new BatchPoster({
+    url: `http://127.0.0.1:${server.addr.port}/_bulk`,
+    concurrency: 1,
+    timeoutMs: 5000,
+    rejectAttempts: 2,
+    retryMinMs: 5,
+    retryMaxMs: 20,
+    request: f.request,
+    response: f.response,
+    log: testLog,
+  });
+  try {
+    const msgs = [message({ ns: T }), message({ ns: T + 1n }), message({ ns: T + 2n })];
+    const outcome = await Promise.race([
+      poster.submit(records(f, msgs), "x", {
+        count: msgs.length,
+        onRefused: () => Promise.resolve(true),
+      }),
+      sleep(3000).then(() => ({ kind: `still posting after 3 s (${posts} POSTs)` })),
+    ]);
+    assert.equal(outcome.kind, "rejected");
+    assert.equal(posts, 2, "SUB_REJECT_ATTEMPTS answers, then given up");
+    assert.match((outcome as { reason: string }).reason, /unreadable answer: .*1 items for 3/);
+  } finally {
+    poster.close();
+    await server.shutdown();
   }
 });
 
