@@ -74,7 +74,7 @@ Deno.test({
       ].join("\n"),
     });
     try {
-      const url = `nats://localhost:${nats.port}`;
+      const url = `nats://127.0.0.1:${nats.port}`;
       const trusted = await roundTrip(url, [`--cert=${c.caCert}`]);
       const err = new TextDecoder().decode(trusted.stderr);
       assert.equal(new TextDecoder().decode(trusted.stdout).trim(), "ok", err);
