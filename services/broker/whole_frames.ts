@@ -14,9 +14,11 @@
  *
  * Frames that lie whole in a read are passed on as views of it, uncopied.
  * Only the bytes of an unfinished frame are copied (into a buffer that the
- * frame then owns: the messages' data point into it).
+ * frame then owns: the messages' data point into it) — or not even those:
+ * a socket that reads into given memory asks {@link FrameAssembler.readTarget}
+ * where to write, and the rest of a large frame lands in the frame.
  *
- * Frame buffers of {@link POOLED_MIN_BYTES} or more come from a pool and
+ * Frame buffers of 64 KiB or more come from a pool and
  * may be given back with {@link releaseFrame} by whoever knows that nothing
  * reads the message any more (the subscriber, once a chunk is acked). Fresh
  * memory costs a page fault per 4 KiB on its first write: that was a fifth
@@ -66,7 +68,7 @@ export function payloadSize(buf: Uint8Array, start: number, nl: number): number 
 }
 
 /** Frames smaller than this are built in fresh buffers (not worth pooling). */
-export const POOLED_MIN_BYTES = 64 * 1024;
+const POOLED_MIN_BYTES = 64 * 1024;
 /** Frames larger than this are built in fresh buffers (rare: a chunk is 256 KiB by default). */
 const POOLED_MAX_BYTES = 8 * 1024 * 1024;
 /** Pooled buffer sizes are multiples of this. */
