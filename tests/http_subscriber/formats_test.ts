@@ -16,6 +16,7 @@ import {
   type OutputFormat,
   writesInPlace,
 } from "../../services/http_subscriber/formats/mod.ts";
+import { hashBytes } from "../../services/http_subscriber/formats/loki.ts";
 import { Batcher } from "../../services/http_subscriber/batcher.ts";
 import { BatchPoster, type RefusedItems } from "../../services/http_subscriber/poster.ts";
 import { EsBulkSink, splitConcatenated } from "../../testing/mod.ts";
@@ -419,6 +420,38 @@ Deno.test("formats that write in place write exactly what encode returns, within
     );
   }
   assert.deepEqual(inPlace, ["ndjson", "es-bulk", "loki", "splunk-hec"]);
+});
+
+Deno.test("loki: labels whose hashes collide are still two streams", () => {
+  const f = format("loki");
+  // A record's labels object (before its first tab), with the hostname in the middle.
+  const r = records(f, [message({ ns: T, host: "HOST" })]);
+  const [before, after] = decoder.decode(r.subarray(0, r.indexOf(9))).split("HOST");
+  const enc = new TextEncoder();
+  // Search hostnames until two label objects share a hash (the birthday bound: ~10^5).
+  const seen = new Map<number, string>();
+  let pair: [string, string] | undefined;
+  for (let i = 0; pair === undefined; i++) {
+    const host = `h${i}`;
+    const b = enc.encode(before + host + after);
+    const h = hashBytes(b, 0, b.length);
+    const other = seen.get(h);
+    if (other !== undefined) pair = [other, host];
+    else seen.set(h, host);
+  }
+  const msgs = [
+    message({ ns: T + 1n, host: pair[0] }),
+    message({ ns: T + 2n, host: pair[1] }),
+    message({ ns: T + 3n, host: pair[0] }),
+  ];
+  const push = JSON.parse(decoder.decode(f.request.build(records(f, msgs))));
+  assert.deepEqual(
+    push.streams.map((s: { stream: { Hostname: string }; values: string[][] }) => [
+      s.stream.Hostname,
+      s.values.map((v) => v[0]),
+    ]),
+    [[pair[0], [String(T + 1n), String(T + 3n)]], [pair[1], [String(T + 2n)]]],
+  );
 });
 
 Deno.test("loki: a body given back is built into again, and only the builder's own bodies are taken", () => {

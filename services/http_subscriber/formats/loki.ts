@@ -87,9 +87,11 @@ const QUOTE = 0x22;
 const RBRACE = 0x7d;
 const NEWLINE = 10;
 const textEncoder = new TextEncoder();
-/** A map key for label bytes: one char per byte (distinct bytes, distinct keys). */
-function bytesKey(b: Uint8Array, start: number, end: number): string {
-  return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+/** FNV-1a of `b[start, end)` (exported for a test of colliding labels). */
+export function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let k = start; k < end; k++) h = Math.imul(h ^ b[k], 0x01000193);
+  return h >>> 0;
 }
 
 /** Encodes messages as Loki records (see the module documentation), in place when asked. */
@@ -198,6 +200,19 @@ interface Entry {
   end: number;
 }
 
+/** Whether `b[s1, e1)` and `b[s2, e2)` hold the same bytes. */
+function sameBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: number): boolean {
+  if (e1 - s1 !== e2 - s2) return false;
+  for (let k = 0; k < e1 - s1; k++) if (b[s1 + k] !== b[s2 + k]) return false;
+  return true;
+}
+
+/** Whether `entries` are already in `order` (they mostly are: one sender's lines in time order). */
+function inOrder(entries: readonly Entry[], order: (a: Entry, b: Entry) => number): boolean {
+  for (let i = 1; i < entries.length; i++) if (order(entries[i - 1], entries[i]) > 0) return false;
+  return true;
+}
+
 /** Orders entries of `records` by their ns digits: by length, then digit by digit. */
 function byTime(records: Uint8Array): (a: Entry, b: Entry) => number {
   return (a, b) => {
@@ -243,7 +258,11 @@ export class LokiRequestBuilder implements RequestBuilder {
   }
 
   build(records: Uint8Array, only?: readonly number[]): Uint8Array {
-    const streams = new Map<string, Entry[]>();
+    /** Each stream's entries, in the order the streams first appear. */
+    const streams: Entry[][] = [];
+    const byHash = new Map<number, Entry[][]>();
+    let last: Entry | undefined;
+    let lastList: Entry[] | undefined;
     let pick = 0;
     for (let start = 0, r = 0; start < records.length; r++) {
       const tab1 = records.indexOf(TAB, start);
@@ -260,18 +279,30 @@ export class LokiRequestBuilder implements RequestBuilder {
         pick++;
       }
       const entry: Entry = { start, nsStart: tab1 + 1, nsEnd: tab2, lineStart, end };
-      const labels = bytesKey(records, start, tab1);
-      const list = streams.get(labels);
-      if (list === undefined) streams.set(labels, [entry]);
-      else list.push(entry);
+      if (last !== undefined && sameBytes(records, last.start, last.nsStart - 1, start, tab1)) {
+        lastList!.push(entry); // the stream of the record before
+      } else {
+        // Streams by a hash of their label bytes, told apart by the bytes: no string per record.
+        const h = hashBytes(records, start, tab1);
+        const same = byHash.get(h);
+        lastList = same?.find((l) => sameBytes(records, l[0].start, l[0].nsStart - 1, start, tab1));
+        if (lastList !== undefined) lastList.push(entry);
+        else {
+          lastList = [entry];
+          streams.push(lastList);
+          if (same === undefined) byHash.set(h, [lastList]);
+          else same.push(lastList);
+        }
+      }
+      last = entry;
       start = next;
     }
-    const out = new ByteSink(this.#buffer(records.length + 64 + streams.size * 64));
+    const out = new ByteSink(this.#buffer(records.length + 64 + streams.length * 64));
     out.ascii('{"streams":[');
     let firstStream = true;
     const order = byTime(records);
-    for (const entries of streams.values()) {
-      entries.sort(order);
+    for (const entries of streams) {
+      if (!inOrder(entries, order)) entries.sort(order);
       if (!firstStream) out.byte(0x2c);
       firstStream = false;
       out.ascii('{"stream":');
