@@ -48,83 +48,78 @@ Deno.test("payloadSize reads the size of MSG and HMSG lines only", () => {
   assert.deepEqual(size("MSG a b\r\n"), -1);
 });
 
-Deno.test("FrameAssembler: pieces are the reads' bytes, in order, cut at frame ends", () => {
-  const frames = fc.array(
+/** Streams of up to 12 protocol frames (lines, small and large messages), and where each ends. */
+function frameStreams(maxSize: number) {
+  return fc.array(
     fc.record({
       kind: fc.integer({ min: 0, max: 3 }),
-      size: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1000, max: 70_000 })),
+      size: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1000, max: maxSize })),
     }),
     { minLength: 1, maxLength: 12 },
-  );
+  ).map((spec) => {
+    const parts = spec.map((f, i) => frame(f.kind, f.size, i));
+    const ends = new Set<number>();
+    let total = 0;
+    for (const p of parts) ends.add(total += p.length);
+    return { stream: concat(...parts), ends };
+  });
+}
+
+/** The pieces are the stream's bytes, in order, and each ends where a frame ends. */
+function assertWholeFrames(pieces: Uint8Array[], stream: Uint8Array, ends: Set<number>): void {
+  assert.deepEqual(concat(...pieces), stream);
+  let seen = 0;
+  for (const p of pieces) {
+    seen += p.length;
+    assert.ok(ends.has(seen), `a piece ends at ${seen}, inside a frame`);
+  }
+}
+
+Deno.test("FrameAssembler: pieces are the reads' bytes, in order, cut at frame ends", () => {
   fc.assert(
-    fc.property(frames, fc.array(fc.integer({ min: 1, max: 90_000 }), { maxLength: 30 }), (
-      spec,
-      cuts,
-    ) => {
-      const parts = spec.map((f, i) => frame(f.kind, f.size, i));
-      const ends = new Set<number>();
-      let total = 0;
-      for (const p of parts) ends.add(total += p.length);
-      const stream = concat(...parts);
-      const a = new FrameAssembler();
-      const pieces: Uint8Array[] = [];
-      let at = 0;
-      for (const c of cuts) {
-        if (at >= stream.length) break;
-        const end = Math.min(stream.length, at + c);
-        a.push(stream.subarray(at, end), (p) => pieces.push(p.slice()));
-        at = end;
-      }
-      if (at < stream.length) a.push(stream.subarray(at), (p) => pieces.push(p.slice()));
-      assert.deepEqual(concat(...pieces), stream);
-      let seen = 0;
-      for (const p of pieces) {
-        seen += p.length;
-        assert.ok(ends.has(seen), `a piece ends at ${seen}, inside a frame`);
-      }
-    }),
+    fc.property(
+      frameStreams(70_000),
+      fc.array(fc.integer({ min: 1, max: 90_000 }), { maxLength: 30 }),
+      ({ stream, ends }, cuts) => {
+        const a = new FrameAssembler();
+        const pieces: Uint8Array[] = [];
+        let at = 0;
+        for (const c of cuts) {
+          if (at >= stream.length) break;
+          const end = Math.min(stream.length, at + c);
+          a.push(stream.subarray(at, end), (p) => pieces.push(p.slice()));
+          at = end;
+        }
+        if (at < stream.length) a.push(stream.subarray(at), (p) => pieces.push(p.slice()));
+        assertWholeFrames(pieces, stream, ends);
+      },
+    ),
     { numRuns: 300 },
   );
 });
 
 Deno.test("FrameAssembler: reads into readTarget give the same whole frames, and pieces are never written over", () => {
-  const frames = fc.array(
-    fc.record({
-      kind: fc.integer({ min: 0, max: 3 }),
-      size: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1000, max: 200_000 })),
-    }),
-    { minLength: 1, maxLength: 12 },
-  );
   fc.assert(
-    fc.property(frames, fc.array(fc.integer({ min: 1, max: 90_000 }), { maxLength: 40 }), (
-      spec,
-      sizes,
-    ) => {
-      const parts = spec.map((f, i) => frame(f.kind, f.size, i));
-      const ends = new Set<number>();
-      let total = 0;
-      for (const p of parts) ends.add(total += p.length);
-      const stream = concat(...parts);
-      const a = new FrameAssembler();
-      // Kept as handed out (no copy): a later read writing over one would show.
-      const pieces: Uint8Array[] = [];
-      let at = 0;
-      for (let k = 0; at < stream.length; k++) {
-        const target = a.readTarget();
-        assert.ok(target.length > 0);
-        // As a socket does: as much as the target holds, or less (what has arrived).
-        const n = Math.min(target.length, stream.length - at, sizes[k] ?? Infinity);
-        target.set(stream.subarray(at, at + n));
-        a.read(n, (p) => pieces.push(p));
-        at += n;
-      }
-      assert.deepEqual(concat(...pieces), stream);
-      let seen = 0;
-      for (const p of pieces) {
-        seen += p.length;
-        assert.ok(ends.has(seen), `a piece ends at ${seen}, inside a frame`);
-      }
-    }),
+    fc.property(
+      frameStreams(200_000),
+      fc.array(fc.integer({ min: 1, max: 90_000 }), { maxLength: 40 }),
+      ({ stream, ends }, sizes) => {
+        const a = new FrameAssembler();
+        // Kept as handed out (no copy): a later read writing over one would show.
+        const pieces: Uint8Array[] = [];
+        let at = 0;
+        for (let k = 0; at < stream.length; k++) {
+          const target = a.readTarget();
+          assert.ok(target.length > 0);
+          // As a socket does: as much as the target holds, or less (what has arrived).
+          const n = Math.min(target.length, stream.length - at, sizes[k] ?? Infinity);
+          target.set(stream.subarray(at, at + n));
+          a.read(n, (p) => pieces.push(p));
+          at += n;
+        }
+        assertWholeFrames(pieces, stream, ends);
+      },
+    ),
     { numRuns: 300 },
   );
 });
