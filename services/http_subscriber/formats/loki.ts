@@ -227,6 +227,52 @@ function byTime(records: Uint8Array): (a: Entry, b: Entry) => number {
   };
 }
 
+/**
+ * The records (all, or the `only` indexes, ascending) grouped by their
+ * labels: each stream's entries, streams in the order they first appear.
+ */
+function groupByStream(records: Uint8Array, only?: readonly number[]): Entry[][] {
+  const streams: Entry[][] = [];
+  const byHash = new Map<number, Entry[][]>();
+  let last: Entry | undefined;
+  let lastList: Entry[] | undefined;
+  let pick = 0;
+  for (let start = 0, r = 0; start < records.length; r++) {
+    const tab1 = records.indexOf(TAB, start);
+    const tab2 = records.indexOf(TAB, tab1 + 1);
+    const lineStart = tab2 + 10;
+    const end = lineStart + hexAt(records, tab2 + 1);
+    const next = end + 1; // after the newline
+    if (only !== undefined) {
+      if (pick >= only.length) break;
+      if (only[pick] !== r) {
+        start = next;
+        continue;
+      }
+      pick++;
+    }
+    const entry: Entry = { start, nsStart: tab1 + 1, nsEnd: tab2, lineStart, end };
+    if (last !== undefined && sameBytes(records, last.start, last.nsStart - 1, start, tab1)) {
+      lastList!.push(entry); // the stream of the record before
+    } else {
+      // Streams by a hash of their label bytes, told apart by the bytes: no string per record.
+      const h = hashBytes(records, start, tab1);
+      const same = byHash.get(h);
+      lastList = same?.find((l) => sameBytes(records, l[0].start, l[0].nsStart - 1, start, tab1));
+      if (lastList !== undefined) lastList.push(entry);
+      else {
+        lastList = [entry];
+        streams.push(lastList);
+        if (same === undefined) byHash.set(h, [lastList]);
+        else same.push(lastList);
+      }
+    }
+    last = entry;
+    start = next;
+  }
+  return streams;
+}
+
 /** Body buffers a builder keeps for later bodies at most (a few per poster in flight). */
 const FREE_MAX = 8;
 
@@ -258,45 +304,7 @@ export class LokiRequestBuilder implements RequestBuilder {
   }
 
   build(records: Uint8Array, only?: readonly number[]): Uint8Array {
-    /** Each stream's entries, in the order the streams first appear. */
-    const streams: Entry[][] = [];
-    const byHash = new Map<number, Entry[][]>();
-    let last: Entry | undefined;
-    let lastList: Entry[] | undefined;
-    let pick = 0;
-    for (let start = 0, r = 0; start < records.length; r++) {
-      const tab1 = records.indexOf(TAB, start);
-      const tab2 = records.indexOf(TAB, tab1 + 1);
-      const lineStart = tab2 + 10;
-      const end = lineStart + hexAt(records, tab2 + 1);
-      const next = end + 1; // after the newline
-      if (only !== undefined) {
-        if (pick >= only.length) break;
-        if (only[pick] !== r) {
-          start = next;
-          continue;
-        }
-        pick++;
-      }
-      const entry: Entry = { start, nsStart: tab1 + 1, nsEnd: tab2, lineStart, end };
-      if (last !== undefined && sameBytes(records, last.start, last.nsStart - 1, start, tab1)) {
-        lastList!.push(entry); // the stream of the record before
-      } else {
-        // Streams by a hash of their label bytes, told apart by the bytes: no string per record.
-        const h = hashBytes(records, start, tab1);
-        const same = byHash.get(h);
-        lastList = same?.find((l) => sameBytes(records, l[0].start, l[0].nsStart - 1, start, tab1));
-        if (lastList !== undefined) lastList.push(entry);
-        else {
-          lastList = [entry];
-          streams.push(lastList);
-          if (same === undefined) byHash.set(h, [lastList]);
-          else same.push(lastList);
-        }
-      }
-      last = entry;
-      start = next;
-    }
+    const streams = groupByStream(records, only);
     const out = new ByteSink(this.#buffer(records.length + 64 + streams.length * 64));
     out.ascii('{"streams":[');
     let firstStream = true;
