@@ -23,8 +23,12 @@ export interface Batch<T> {
   readonly firstAt: number;
 }
 
-/** Why a batch was handed over. */
-export type FlushReason = "size" | "bytes" | "time" | "flush";
+/**
+ * Why a batch was handed over: full (items or bytes), its time was up,
+ * flushed (shutdown), or the consumer's ack window is full (nothing more
+ * arrives until something is acked).
+ */
+export type FlushReason = "size" | "bytes" | "time" | "flush" | "window";
 
 /** Options of a {@link Batcher}. */
 export interface BatcherOptions<T> {
@@ -198,8 +202,8 @@ export class Batcher<T> {
   }
 
   /** Hands over the open batch now, if there is one. */
-  flush(): void {
-    this.#handOver("flush");
+  flush(reason: FlushReason = "flush"): void {
+    this.#handOver(reason);
   }
 
   /** Flushes and refuses further items. */

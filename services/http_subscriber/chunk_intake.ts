@@ -48,7 +48,8 @@ export class ChunkTracker {
   #lastWorking = 0;
   #info: JsMsg["info"] | undefined;
 
-  constructor(readonly msg: JsMsg, lines: number) {
+  /** `onAcked` is called once the JetStream message is acked. */
+  constructor(readonly msg: JsMsg, lines: number, readonly onAcked?: () => void) {
     this.#left = lines;
   }
 
@@ -72,6 +73,7 @@ export class ChunkTracker {
     if (--this.#left > 0) return;
     const m = this.msg;
     m.ack();
+    this.onAcked?.();
     // nats.js decodes these from the frame on first use: decode them before it is reused.
     void m.subject, m.headers, this.info;
     releaseFrame(m.data);
@@ -82,6 +84,40 @@ export class ChunkTracker {
     const now = performance.now();
     if (now - this.#lastWorking < 100 || this.#left === 0) return;
     this.#lastWorking = now;
+    this.msg.working();
+  }
+}
+
+/** A JetStream message of one log line, telling `onAcked` when it is acked. */
+export class SingleMessage implements Deliverable {
+  #acked = false;
+
+  constructor(readonly msg: JsMsg, readonly onAcked: () => void) {}
+
+  get data(): Uint8Array {
+    return this.msg.data;
+  }
+
+  get subject(): string {
+    return this.msg.subject;
+  }
+
+  get seq(): number {
+    return this.msg.seq;
+  }
+
+  get info(): { readonly stream: string; readonly timestampNanos: number } {
+    return this.msg.info;
+  }
+
+  ack(): void {
+    this.msg.ack();
+    if (this.#acked) return;
+    this.#acked = true;
+    this.onAcked();
+  }
+
+  working(): void {
     this.msg.working();
   }
 }
@@ -122,9 +158,9 @@ export interface OpenedChunk {
  * decides what to do with a chunk without lines and with damaged bytes
  * (`skippedBytes`).
  */
-export function openChunk(m: JsMsg): OpenedChunk {
+export function openChunk(m: JsMsg, onAcked?: () => void): OpenedChunk {
   const { messages, skippedBytes } = splitChunk(m.data);
-  const tracker = new ChunkTracker(m, messages.length);
+  const tracker = new ChunkTracker(m, messages.length, onAcked);
   const lines = new Array<ChunkLine>(messages.length);
   for (let i = 0; i < messages.length; i++) lines[i] = new ChunkLine(tracker, messages[i], i);
   return { lines, skippedBytes };

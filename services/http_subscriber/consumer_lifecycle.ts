@@ -119,6 +119,11 @@ export class ConsumerLifecycle {
     return this.#opened?.info.name;
   }
 
+  /** The consumer's `max_ack_pending` as this process last set or fitted it. */
+  get ackWindow(): number {
+    return this.#ackWindow;
+  }
+
   /** Messages in the stream not yet delivered to the consumer (at the last poll). */
   get pending(): number {
     return this.#pending;

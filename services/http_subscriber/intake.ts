@@ -18,7 +18,7 @@ import { errorMessage, type Logger } from "../log/mod.ts";
 import type { Counter } from "../metrics/mod.ts";
 import { type AckDelivery, readDelivery } from "./ack_subject.ts";
 import { type Batch, Batcher, type FlushReason, LineOverrun, type LineWriter } from "./batcher.ts";
-import { type Deliverable, holdsChunk, openChunk } from "./chunk_intake.ts";
+import { type Deliverable, holdsChunk, openChunk, SingleMessage } from "./chunk_intake.ts";
 import { type InPlaceRecordEncoder, type RecordEncoder, writesInPlace } from "./formats/mod.ts";
 import type { SubscriberCounters } from "./subscriber_metrics.ts";
 
@@ -38,6 +38,10 @@ export interface IntakeHooks {
    * a chunk's count (the consumer's ack window follows their size).
    */
   delivered(lines: number): void;
+  /** The consumer's ack window now (`max_ack_pending`, in JetStream messages). */
+  ackWindow(): number;
+  /** Whether batches handed on are still being posted (their acks will open the window). */
+  posting(): boolean;
 }
 
 /** Options of an {@link Intake}. */
@@ -67,6 +71,11 @@ export class Intake {
   readonly #undecodable: Counter;
   /** Scratch for the delivery count and stream sequence of each delivery. */
   readonly #delivery: AckDelivery = { count: 0, seq: 0 };
+  /** JetStream messages received and not acked yet (the server sends no more than its window). */
+  #unacked = 0;
+  readonly #acked = () => {
+    this.#unacked--;
+  };
   #lastSeq = 0;
   #refusing = false;
 
@@ -126,12 +135,24 @@ export class Intake {
     readDelivery(m, d);
     if (d.seq > this.#lastSeq) this.#lastSeq = d.seq;
     if (d.count > 1) this.#redelivered.value++;
-    if (holdsChunk(m)) {
-      this.#onChunk(m);
-      return;
+    this.#unacked++;
+    if (holdsChunk(m)) this.#onChunk(m);
+    else {
+      this.#hooks.delivered(1);
+      this.#add(new SingleMessage(m, this.#acked), m.data);
     }
-    this.#hooks.delivered(1);
-    this.#add(m, m.data);
+    // The open batch holds the whole window: the server sends nothing more
+    // until something is acked, and waiting out SUB_BATCH_TIMEOUT for more
+    // lines would only delay these. (While batches are being posted, their
+    // acks open the window: the open batch fills as usual.)
+    if (this.#unacked >= this.#hooks.ackWindow() && !this.#hooks.posting()) {
+      this.#batcher.flush("window");
+    }
+  }
+
+  /** JetStream messages received and not acked yet. */
+  get unacked(): number {
+    return this.#unacked;
   }
 
   /** Encodes a message into the open batch; an undecodable one becomes a dead letter. */
@@ -177,7 +198,7 @@ export class Intake {
 
   /** Batches every line of a chunk; undecodable ones become dead letters alone. */
   #onChunk(m: JsMsg): void {
-    const { lines, skippedBytes } = openChunk(m);
+    const { lines, skippedBytes } = openChunk(m, this.#acked);
     if (skippedBytes > 0) {
       this.#undecodable.value++;
       this.#log.warn("chunk holds bytes that are no Heka frame; skipped", {
@@ -186,8 +207,9 @@ export class Intake {
       });
     }
     if (lines.length === 0) {
-      if (skippedBytes > 0) this.#undecodableMessage(m, "chunk holds no Heka frame");
-      else m.ack();
+      const whole = new SingleMessage(m, this.#acked);
+      if (skippedBytes > 0) this.#undecodableMessage(whole, "chunk holds no Heka frame");
+      else whole.ack();
       return;
     }
     this.#received.value += lines.length - 1;

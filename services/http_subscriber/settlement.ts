@@ -84,6 +84,11 @@ export class Settlement {
     this.#dead = dead;
   }
 
+  /** Whether any batch (or dead letter) handed on is still being posted or stored. */
+  get busy(): boolean {
+    return this.#held.size > 0;
+  }
+
   /** Messages handed on (posting or dead-lettering) and not yet acked. */
   get heldMessages(): number {
     let n = 0;

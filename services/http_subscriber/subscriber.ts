@@ -110,6 +110,8 @@ export class Subscriber {
         batch: (b, reason) => settlement.post(b, reason),
         undecodable: (m, reason) => settlement.deadLetterUndecodable(m, reason),
         delivered: (lines) => this.#lifecycle.observeLines(lines),
+        ackWindow: () => this.#lifecycle.ackWindow,
+        posting: () => settlement.busy,
       },
     });
     this.#intake = intake;

@@ -252,10 +252,15 @@ Deno.test("an ack window fitted to big chunks widens again when small ones follo
       sub.stderr,
     );
     // Then HTTP single-message POSTs: one line a chunk. In a window of 16 messages each batch
-    // of 100 would wait out the 2 s timeout for 16 lines: 200 lines in 25 s.
+    // of 100 would wait out the 2 s timeout for 16 lines: 200 lines in 25 s. (A full window
+    // now sends its batch at once, and the window changes at most once a second: a pause
+    // halfway lets the later ones find it widened.)
     const t0 = performance.now();
     const small = hekaMessages(200, "small");
-    for (const [i, m] of small.entries()) await publishChunk(js, [m.bytes], `small-${i}`);
+    for (const [i, m] of small.entries()) {
+      if (i === 100) await sleep(1100);
+      await publishChunk(js, [m.bytes], `small-${i}`);
+    }
     assert.ok(
       await waitUntil(() => countByUuid(sink.accepted).size === 500, 12_000),
       `only ${countByUuid(sink.accepted).size} of 500 lines in 12 s\n${sub.stderr}`,
@@ -332,6 +337,60 @@ Deno.test("large chunks (frame buffers given back and reused): a dead letter car
     await ackedAll(nc);
     assert.equal((await consumerState(nc, "chunks-c1")).num_ack_pending, 0);
     assert.equal((await sub.stop()).code, 0, sub.stderr);
+  } finally {
+    if (sub) {
+      sub.kill("SIGKILL");
+      await sub.exited();
+    }
+    await sink.close();
+    await nc.close();
+    await server.dispose();
+  }
+});
+
+Deno.test("a full ack window sends the open batch at once, not after SUB_BATCH_TIMEOUT", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  const sink = Sink.start(() => new Response("ok"));
+  let sub: SubscriberProcess | undefined;
+  try {
+    await makeStream(nc, STREAM, SUBJECT);
+    const js = nc.jetstream();
+    // Single messages and chunks: 13 + 3 × 6 lines in 16 JetStream messages, four windows' worth.
+    const singles = hekaMessages(13, "single");
+    const chunks = [0, 1, 2].map((c) => hekaMessages(6, `w${c}`));
+    await publishAll(js, SUBJECT, singles.slice(0, 6));
+    for (const [c, msgs] of chunks.entries()) {
+      await publishChunk(js, msgs.map((m) => m.bytes), `window-${c}`);
+    }
+    await publishAll(js, SUBJECT, singles.slice(6));
+    const all = [...singles, ...chunks.flat()];
+    const t0 = performance.now();
+    // The server sends 4 messages, then waits for acks; a batch of 100 lines would wait 60 s.
+    sub = SubscriberProcess.spawn({
+      SUB_NATS_URL: server.url,
+      SUB_REMOTE_URL: sink.url("/bulk"),
+      SUB_DURABLE: "window",
+      SUB_CLIENT_ID: "c1",
+      SUB_DELIVER_ALL: "true",
+      SUB_MAX_ACK_PENDING: "4",
+      SUB_BATCH_SIZE: "100",
+      SUB_BATCH_TIMEOUT: "60s",
+      SUB_POSTERS: "2",
+    });
+    await sub.waitReady();
+    assert.ok(
+      await waitUntil(() => countByUuid(sink.accepted).size === all.length, 15_000),
+      `only ${countByUuid(sink.accepted).size} of ${all.length} lines\n${sub.stderr}`,
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    assert.ok(seconds < 15, `took ${seconds.toFixed(1)} s`);
+    // One batch per window: the count of messages in hand goes down as acks go out (counting
+    // too many would cut batches before the window is full: more of them).
+    assert.equal(sink.requests.length, 4, "one batch per window of 4 messages");
+    const info = await consumerState(nc, "window-c1");
+    assert.equal(info.num_ack_pending, 0);
+    assert.equal(await sub.stop().then((s) => s.code), 0, sub.stderr);
   } finally {
     if (sub) {
       sub.kill("SIGKILL");
