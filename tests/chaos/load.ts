@@ -99,6 +99,7 @@ export async function expectStored(
   let missing = want.size;
   let stored = 0;
   let duplicates = 0;
+  let lastError: unknown;
   while (Date.now() < deadline) {
     try {
       // Packed receivers take in more under overload: reading it all back takes longer.
@@ -113,12 +114,17 @@ export async function expectStored(
       stored = msgs.length;
       missing = [...want].filter((u) => !seen.has(u)).length;
       if (missing === 0) break;
-    } catch {
-      // the broker may still be electing a leader
+    } catch (err) {
+      lastError = err; // the broker may still be electing a leader
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
-  assert.equal(missing, 0, `${missing} of ${want.size} accepted messages missing from the stream`);
+  const why = stored === 0 && lastError !== undefined ? ` (reading it failed: ${lastError})` : "";
+  assert.equal(
+    missing,
+    0,
+    `${missing} of ${want.size} accepted messages missing from the stream${why}`,
+  );
   return { stored, duplicates };
 }
 
