@@ -150,11 +150,6 @@ export class Intake {
     }
   }
 
-  /** JetStream messages received and not acked yet. */
-  get unacked(): number {
-    return this.#unacked;
-  }
-
   /** Encodes a message into the open batch; an undecodable one becomes a dead letter. */
   #add(item: Deliverable, data: Uint8Array): void {
     const e = this.#inPlace;
