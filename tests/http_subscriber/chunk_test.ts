@@ -66,6 +66,22 @@ async function ackedAll(nc: NatsConnection): Promise<void> {
   }
 }
 
+/** Kills what a test left running and closes the rest: subscribers, sink, connection, server. */
+async function tearDown(
+  subs: readonly SubscriberProcess[],
+  sink: Sink,
+  nc: NatsConnection,
+  server: NatsServer,
+): Promise<void> {
+  for (const sub of subs) {
+    sub.kill("SIGKILL");
+    await sub.exited();
+  }
+  await sink.close();
+  await nc.close();
+  await server.dispose();
+}
+
 const ENV = {
   SUB_DURABLE: "chunks",
   SUB_CLIENT_ID: "c1",
@@ -140,13 +156,7 @@ Deno.test("chunks and single messages mixed: a failed batch re-posts only its li
     assert.equal(dead.header.get(DeadLetterHeaders.Index), "5");
     assert.equal(await sub.stop().then((s) => s.code), 0, sub.stderr);
   } finally {
-    if (sub) {
-      sub.kill("SIGKILL");
-      await sub.exited();
-    }
-    await sink.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown(sub ? [sub] : [], sink, nc, server);
   }
 });
 
@@ -215,13 +225,7 @@ Deno.test("SIGKILL mid-chunk: the chunk is not acked, redelivered, and every lin
     assert.equal((await second.stop()).code, 0, second.stderr);
   } finally {
     release.resolve();
-    for (const s of subs) {
-      s.kill("SIGKILL");
-      await s.exited();
-    }
-    await sink.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown(subs, sink, nc, server);
   }
 });
 
@@ -271,13 +275,7 @@ Deno.test("an ack window fitted to big chunks widens again when small ones follo
     assert.ok((info.config.max_ack_pending ?? 0) > 16, `window ${info.config.max_ack_pending}`);
     assert.equal(await sub.stop().then((s) => s.code), 0, sub.stderr);
   } finally {
-    if (sub) {
-      sub.kill("SIGKILL");
-      await sub.exited();
-    }
-    await sink.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown(sub ? [sub] : [], sink, nc, server);
   }
 });
 
@@ -338,13 +336,7 @@ Deno.test("large chunks (frame buffers given back and reused): a dead letter car
     assert.equal((await consumerState(nc, "chunks-c1")).num_ack_pending, 0);
     assert.equal((await sub.stop()).code, 0, sub.stderr);
   } finally {
-    if (sub) {
-      sub.kill("SIGKILL");
-      await sub.exited();
-    }
-    await sink.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown(sub ? [sub] : [], sink, nc, server);
   }
 });
 
@@ -392,12 +384,6 @@ Deno.test("a full ack window sends the open batch at once, not after SUB_BATCH_T
     assert.equal(info.num_ack_pending, 0);
     assert.equal(await sub.stop().then((s) => s.code), 0, sub.stderr);
   } finally {
-    if (sub) {
-      sub.kill("SIGKILL");
-      await sub.exited();
-    }
-    await sink.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown(sub ? [sub] : [], sink, nc, server);
   }
 });
