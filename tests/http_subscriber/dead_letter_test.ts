@@ -4,16 +4,18 @@
  * message that is not Heka is dead-lettered too; nothing stays unacked.
  */
 import assert from "node:assert/strict";
-import { connect, type JsMsg } from "nats";
+import { connect } from "nats";
 import { DeadLetterHeaders } from "../../services/http_subscriber/dead_letter.ts";
 import { NatsServer } from "../../testing/mod.ts";
 import {
+  consumerSettled,
   hekaMessages,
   makeStream,
   parseLines,
   publishAll,
   Sink,
   sleep,
+  storedOn,
   SubscriberProcess,
   waitUntil,
 } from "./helpers.ts";
@@ -57,25 +59,18 @@ Deno.test("rejected batches and undecodable messages go to the dead-letter subje
     });
     await sub.waitReady();
 
-    // Read the dead letters back from JetStream.
-    const dead: JsMsg[] = [];
-    const reader = await js.consumers.get(STREAM, { filterSubjects: DEAD });
-    const readDead = async () => {
-      const iter = await reader.fetch({ max_messages: 100, expires: 1000 });
-      for await (const m of iter) dead.push(m);
-    };
-    const settled = await waitUntil(() => sink.accepted.length >= 90, 15_000);
-    assert.ok(settled, sub.stderr);
-    for (let i = 0; i < 20 && dead.length < 2; i++) await readDead();
+    // Once every message is acked, the dead letters are stored: read them back.
+    assert.ok(await consumerSettled(nc, STREAM, "dl", 15_000), sub.stderr);
+    const dead = await storedOn(nc, STREAM, DEAD);
 
-    const poisoned = dead.filter((m) => m.headers?.get(DeadLetterHeaders.Status) === "400");
+    const poisoned = dead.filter((m) => m.header.get(DeadLetterHeaders.Status) === "400");
     const undecodable = dead.filter((m) =>
-      m.headers?.get(DeadLetterHeaders.Status) === "undecodable"
+      m.header.get(DeadLetterHeaders.Status) === "undecodable"
     );
     assert.equal(undecodable.length, 1);
     assert.deepEqual([...undecodable[0].data], [...garbage.bytes]);
-    assert.match(undecodable[0].headers!.get(DeadLetterHeaders.Reason), /undecodable/);
-    assert.equal(undecodable[0].headers!.get(DeadLetterHeaders.Sequence), "52");
+    assert.match(undecodable[0].header.get(DeadLetterHeaders.Reason), /undecodable/);
+    assert.equal(undecodable[0].header.get(DeadLetterHeaders.Sequence), "52");
 
     // The poison batch: the poison message and its batch mates, bytes unchanged.
     assert.ok(poisoned.length >= 1 && poisoned.length <= 10, `${poisoned.length} dead letters`);
@@ -84,7 +79,7 @@ Deno.test("rejected batches and undecodable messages go to the dead-letter subje
     assert.ok(deadPayloads.every((p) => p !== undefined), "dead letters hold the original bytes");
     assert.ok(deadPayloads.includes(poison[0].payload));
     for (const m of poisoned) {
-      const h = m.headers!;
+      const h = m.header;
       assert.equal(
         h.get(DeadLetterHeaders.Reason),
         "HTTP 400: poison payload rejected by the test",
@@ -110,11 +105,8 @@ Deno.test("rejected batches and undecodable messages go to the dead-letter subje
     assert.ok(await waitUntil(() => sink.accepted.length - before >= 25, 10_000), sub.stderr);
 
     // Nothing left unacked; the stream covers the dead-letter subject.
-    await sleep(200);
+    assert.ok(await consumerSettled(nc, STREAM, "dl"), "every message acked");
     const jsm = await nc.jetstreamManager();
-    const info = await jsm.consumers.info(STREAM, "dl");
-    assert.equal(info.num_ack_pending, 0);
-    assert.equal(info.num_pending, 0);
     assert.ok((await jsm.streams.info(STREAM)).config.subjects?.includes(DEAD));
     assert.match(sub.stderr, /batch stored on the dead-letter subject/);
   } finally {

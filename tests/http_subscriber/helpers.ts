@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JetStreamClient, NatsConnection } from "nats";
+import type { JetStreamClient, NatsConnection, StoredMsg } from "nats";
 import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newField, newMessage } from "../../services/heka/message.ts";
 import { ensureStream } from "../../services/broker/mod.ts";
@@ -178,6 +178,46 @@ export async function publishAll(
       ),
     );
   }
+}
+
+/**
+ * Waits (up to `timeoutMs`) until the durable `consumer` has delivered
+ * everything and holds nothing unacked; returns whether it did.
+ */
+export async function consumerSettled(
+  nc: NatsConnection,
+  stream: string,
+  consumer: string,
+  timeoutMs = 5000,
+): Promise<boolean> {
+  const jsm = await nc.jetstreamManager();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await jsm.consumers.info(stream, consumer);
+    if (info.num_ack_pending === 0 && info.num_pending === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
+}
+
+/**
+ * Every message the stream holds on `subject`, read by sequence. (Not with
+ * an ordered consumer: on nats-server 2.9.10 its repeated fetches skipped
+ * messages now and then.)
+ */
+export async function storedOn(
+  nc: NatsConnection,
+  stream: string,
+  subject: string,
+): Promise<StoredMsg[]> {
+  const jsm = await nc.jetstreamManager();
+  const { state } = await jsm.streams.info(stream);
+  const out: StoredMsg[] = [];
+  for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq });
+    if (m.subject === subject) out.push(m);
+  }
+  return out;
 }
 
 /** The parsed JSON lines (throws on a line that is not a JSON object). */

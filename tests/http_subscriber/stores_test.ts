@@ -6,16 +6,18 @@
  * Loki stream grouping and time order, Splunk framing and auth.
  */
 import assert from "node:assert/strict";
-import { connect, type JsMsg, type NatsConnection } from "nats";
+import { connect, type NatsConnection, type StoredMsg } from "nats";
 import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newMessage } from "../../services/heka/message.ts";
 import { DeadLetterHeaders } from "../../services/http_subscriber/dead_letter.ts";
 import { type MetricEvent, metricEventSchema } from "../../services/metrics/event.ts";
 import { EsBulkSink, freePort, LokiSink, NatsServer, SplunkHecSink } from "../../testing/mod.ts";
 import {
+  consumerSettled,
   makeStream,
   publishAll,
   sleep,
+  storedOn,
   SubscriberProcess,
   type TestMessage,
   waitUntil,
@@ -48,21 +50,10 @@ const BASE_ENV = {
   SUB_RETRY_MAX: "200ms",
 };
 
-async function settledConsumer(nc: NatsConnection): Promise<boolean> {
-  const jsm = await nc.jetstreamManager();
-  const info = await jsm.consumers.info(STREAM, "stores");
-  return info.num_ack_pending === 0 && info.num_pending === 0;
-}
-
-async function readDead(nc: NatsConnection, want: number): Promise<JsMsg[]> {
-  const js = nc.jetstream();
-  const reader = await js.consumers.get(STREAM, { filterSubjects: DEAD });
-  const dead: JsMsg[] = [];
-  for (let i = 0; i < 20 && dead.length < want; i++) {
-    const iter = await reader.fetch({ max_messages: 100, expires: 1000 });
-    for await (const m of iter) dead.push(m);
-  }
-  return dead;
+/** The dead letters, once every message is acked (posted with a 2xx or dead-lettered). */
+async function readDead(nc: NatsConnection): Promise<StoredMsg[]> {
+  assert.ok(await consumerSettled(nc, STREAM, "stores", 20_000), "every message acked");
+  return await storedOn(nc, STREAM, DEAD);
 }
 
 Deno.test("es-bulk: mixed item results are retried alone, dead-lettered with the reason, then acked", async () => {
@@ -116,19 +107,17 @@ Deno.test("es-bulk: mixed item results are retried alone, dead-lettered with the
     });
     await sub.waitReady();
     assert.ok(await waitUntil(() => es.docs.size >= 290, 20_000), sub.stderr.slice(-3000));
-    const dead = await readDead(nc, 10);
+    const dead = await readDead(nc);
     assert.equal(dead.length, 10, "each poisoned document is one dead letter");
     for (const d of dead) {
-      assert.equal(d.headers?.get(DeadLetterHeaders.Status), "400");
+      assert.equal(d.header.get(DeadLetterHeaders.Status), "400");
       assert.match(
-        d.headers?.get(DeadLetterHeaders.Reason) ?? "",
+        d.header.get(DeadLetterHeaders.Reason) ?? "",
         /mapper_parsing_exception: failed to parse field \[Payload\]/,
       );
       const original = msgs.find((m) => m.bytes.join() === d.data.join());
       assert.ok(original && poisoned.has(original.uuid), "a dead letter holds the original bytes");
     }
-    await sleep(300);
-    assert.ok(await settledConsumer(nc), "every message acked");
     assert.equal(es.docs.size, 290, "every good document stored once (by _id)");
     const today = new Date().toISOString().slice(0, 10).replaceAll("-", ".");
     assert.ok([...es.docs.keys()].every((k) => k.startsWith(`logs-${today}/`)));
@@ -211,8 +200,7 @@ Deno.test("loki: streams by Type/Logger/Hostname, entries in time order, every l
         }
       }
     }
-    await sleep(300);
-    assert.ok(await settledConsumer(nc));
+    assert.ok(await consumerSettled(nc, STREAM, "stores"), "every message acked");
     assert.equal((await sub.stop()).code, 0);
   } finally {
     sub?.kill("SIGKILL");
@@ -251,8 +239,7 @@ Deno.test("splunk-hec: concatenated events with Authorization: Splunk <token>", 
       assert.ok(Math.abs((e.time as number) * 1000 - Date.parse(ev.Timestamp)) < 1);
     }
     assert.ok(!sub.stderr.includes(hec.token));
-    await sleep(300);
-    assert.ok(await settledConsumer(nc));
+    assert.ok(await consumerSettled(nc, STREAM, "stores"), "every message acked");
     assert.equal((await sub.stop()).code, 0);
   } finally {
     sub?.kill("SIGKILL");
@@ -280,10 +267,10 @@ Deno.test("splunk-hec: a wrong token is refused (403) and, after SUB_REJECT_ATTE
       SUB_REJECT_ATTEMPTS: "2",
     });
     await sub.waitReady();
-    const dead = await readDead(nc, 2);
+    const dead = await readDead(nc);
     assert.equal(dead.length, 2);
-    assert.equal(dead[0].headers?.get(DeadLetterHeaders.Status), "403");
-    assert.match(dead[0].headers?.get(DeadLetterHeaders.Reason) ?? "", /Invalid token/);
+    assert.equal(dead[0].header.get(DeadLetterHeaders.Status), "403");
+    assert.match(dead[0].header.get(DeadLetterHeaders.Reason) ?? "", /Invalid token/);
     assert.equal(hec.events.length, 0);
     assert.ok(!sub.stderr.includes("wrong-token-1111"), "the header value is never logged");
   } finally {
