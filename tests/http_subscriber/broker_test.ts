@@ -15,6 +15,7 @@ import {
   Sink,
   sleep,
   SubscriberProcess,
+  tearDown,
   testLog,
   waitUntil,
 } from "./helpers.ts";
@@ -111,13 +112,7 @@ Deno.test("durable and ephemeral subscribers lose nothing across a nats-server c
     }
     for (const s of subs) assert.equal((await s.stop()).code, 0, s.stderr);
   } finally {
-    for (const s of subs) {
-      s.kill("SIGKILL");
-      await s.exited();
-    }
-    for (const s of sinks) await s.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown(subs, [...sinks, nc], server);
   }
 });
 

@@ -27,6 +27,7 @@ import {
   sleep,
   storedOn,
   SubscriberProcess,
+  tearDown,
   type TestMessage,
   waitUntil,
 } from "./helpers.ts";
@@ -58,22 +59,6 @@ function countByUuid(lines: readonly string[]): Map<string, number> {
 
 async function consumerState(nc: NatsConnection, name: string) {
   return await (await nc.jetstreamManager()).consumers.info(STREAM, name);
-}
-
-/** Kills what a test left running and closes the rest: subscribers, sink, connection, server. */
-async function tearDown(
-  subs: readonly SubscriberProcess[],
-  sink: Sink,
-  nc: NatsConnection,
-  server: NatsServer,
-): Promise<void> {
-  for (const sub of subs) {
-    sub.kill("SIGKILL");
-    await sub.exited();
-  }
-  await sink.close();
-  await nc.close();
-  await server.dispose();
 }
 
 const ENV = {
@@ -150,7 +135,7 @@ Deno.test("chunks and single messages mixed: a failed batch re-posts only its li
     assert.equal(dead.header.get(DeadLetterHeaders.Index), "5");
     assert.equal(await sub.stop().then((s) => s.code), 0, sub.stderr);
   } finally {
-    await tearDown(sub ? [sub] : [], sink, nc, server);
+    await tearDown([sub], [sink, nc], server);
   }
 });
 
@@ -218,7 +203,7 @@ Deno.test("SIGKILL mid-chunk: the chunk is not acked, redelivered, and every lin
     assert.equal((await second.stop()).code, 0, second.stderr);
   } finally {
     release.resolve();
-    await tearDown(subs, sink, nc, server);
+    await tearDown(subs, [sink, nc], server);
   }
 });
 
@@ -268,7 +253,7 @@ Deno.test("an ack window fitted to big chunks widens again when small ones follo
     assert.ok((info.config.max_ack_pending ?? 0) > 16, `window ${info.config.max_ack_pending}`);
     assert.equal(await sub.stop().then((s) => s.code), 0, sub.stderr);
   } finally {
-    await tearDown(sub ? [sub] : [], sink, nc, server);
+    await tearDown([sub], [sink, nc], server);
   }
 });
 
@@ -326,7 +311,7 @@ Deno.test("large chunks (frame buffers given back and reused): a dead letter car
     }
     assert.equal((await sub.stop()).code, 0, sub.stderr);
   } finally {
-    await tearDown(sub ? [sub] : [], sink, nc, server);
+    await tearDown([sub], [sink, nc], server);
   }
 });
 
@@ -374,6 +359,6 @@ Deno.test("a full ack window sends the open batch at once, not after SUB_BATCH_T
     assert.equal(info.num_ack_pending, 0);
     assert.equal(await sub.stop().then((s) => s.code), 0, sub.stderr);
   } finally {
-    await tearDown(sub ? [sub] : [], sink, nc, server);
+    await tearDown([sub], [sink, nc], server);
   }
 });

@@ -13,6 +13,7 @@ import {
   Sink,
   sleep,
   SubscriberProcess,
+  tearDown,
   waitUntil,
 } from "./helpers.ts";
 
@@ -107,13 +108,7 @@ Deno.test("every message arrives at least once through a flaky sink, across SIGK
     assert.equal(info.num_ack_pending, 0);
     assert.equal(info.num_pending, 0);
   } finally {
-    for (const s of subs) {
-      s.kill("SIGKILL");
-      await s.exited();
-    }
-    await sink.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown(subs, [sink, nc], server);
   }
 });
 
@@ -167,12 +162,6 @@ Deno.test("two subscribers in one SUB_QGROUP split 3,000 messages between them",
     assert.equal((await subs[1].stop()).code, 0, subs[1].stderr);
     await assert.rejects(jsm.consumers.info(STREAM, "workers"));
   } finally {
-    for (const s of subs) {
-      s.kill("SIGKILL");
-      await s.exited();
-    }
-    for (const s of sinks) await s.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown(subs, [...sinks, nc], server);
   }
 });

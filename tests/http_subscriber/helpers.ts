@@ -220,6 +220,30 @@ export async function storedOn(
   return out;
 }
 
+/** Something a test closes at its end: a sink, a NATS connection. */
+export interface Closable {
+  close(): Promise<unknown> | unknown;
+}
+
+/**
+ * A test's tear-down: kills the subscribers it left running (SIGKILL; one
+ * a test stopped is already gone), then closes sinks and connections in
+ * order, then stops the NATS server.
+ */
+export async function tearDown(
+  subs: readonly (SubscriberProcess | undefined)[],
+  closables: readonly Closable[],
+  server: { dispose(): Promise<void> },
+): Promise<void> {
+  for (const sub of subs) {
+    if (sub === undefined) continue;
+    sub.kill("SIGKILL");
+    await sub.exited();
+  }
+  for (const c of closables) await c.close();
+  await server.dispose();
+}
+
 /** The parsed JSON lines (throws on a line that is not a JSON object). */
 export function parseLines(lines: readonly string[]): Record<string, unknown>[] {
   return lines.map((l) => {

@@ -19,6 +19,7 @@ import {
   sleep,
   storedOn,
   SubscriberProcess,
+  tearDown,
   type TestMessage,
   waitUntil,
 } from "./helpers.ts";
@@ -148,11 +149,7 @@ Deno.test("es-bulk: mixed item results are retried alone, dead-lettered with the
     const status = await sub.stop();
     assert.equal(status.code, 0, sub.stderr);
   } finally {
-    sub?.kill("SIGKILL");
-    await sub?.exited();
-    await es.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown([sub], [es, nc], server);
   }
 });
 
@@ -203,11 +200,7 @@ Deno.test("loki: streams by Type/Logger/Hostname, entries in time order, every l
     assert.ok(await consumerSettled(nc, STREAM, "stores"), "every message acked");
     assert.equal((await sub.stop()).code, 0);
   } finally {
-    sub?.kill("SIGKILL");
-    await sub?.exited();
-    await loki.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown([sub], [loki, nc], server);
   }
 });
 
@@ -242,11 +235,7 @@ Deno.test("splunk-hec: concatenated events with Authorization: Splunk <token>", 
     assert.ok(await consumerSettled(nc, STREAM, "stores"), "every message acked");
     assert.equal((await sub.stop()).code, 0);
   } finally {
-    sub?.kill("SIGKILL");
-    await sub?.exited();
-    await hec.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown([sub], [hec, nc], server);
   }
 });
 
@@ -274,10 +263,6 @@ Deno.test("splunk-hec: a wrong token is refused (403) and, after SUB_REJECT_ATTE
     assert.equal(hec.events.length, 0);
     assert.ok(!sub.stderr.includes("wrong-token-1111"), "the header value is never logged");
   } finally {
-    sub?.kill("SIGKILL");
-    await sub?.exited();
-    await hec.close();
-    await nc.close();
-    await server.dispose();
+    await tearDown([sub], [hec, nc], server);
   }
 });
