@@ -18,10 +18,16 @@ export type BodyChunks =
   | { ok: true; chunks: Uint8Array[]; size: number }
   | { ok: false; problem: BodyProblem };
 
+/** A body being read, and what to do when its deadline passes. */
 interface Pending {
   deadline: number;
-  reader: ReadableStreamDefaultReader<Uint8Array>;
-  timedOut: boolean;
+  timeout(): void;
+}
+
+/** The request's Content-Length; NaN when it has none (chunked). */
+function declaredLength(req: Request): number {
+  const v = req.headers.get("content-length");
+  return v === null ? NaN : Number(v);
 }
 
 /** Reads bodies of at most `limit` bytes that must arrive within `timeoutMs`. */
@@ -36,9 +42,32 @@ export class BodyReader {
    * before reading anything; a body growing past it is cut off.
    */
   async read(req: Request): Promise<BodyResult> {
-    const r = await this.readChunks(req);
-    if (!r.ok) return r;
-    return { ok: true, bytes: concatBytes(r.chunks) };
+    const declared = declaredLength(req);
+    if (declared > this.limit) return { ok: false, problem: "too-large" };
+    if (Number.isNaN(declared)) {
+      // Chunked: counted piece by piece.
+      const r = await this.readChunks(req);
+      if (!r.ok) return r;
+      return { ok: true, bytes: concatBytes(r.chunks) };
+    }
+    // A declared length within the limit: the server reads no more than that, and hands
+    // a body that has arrived over whole, without a stream (the single-message fast path).
+    let timedOut!: () => void;
+    const timeout = new Promise<undefined>((r) => timedOut = () => r(undefined));
+    const p: Pending = { deadline: performance.now() + this.timeoutMs, timeout: timedOut };
+    this.#track(p);
+    const bytes = req.bytes();
+    try {
+      const body = await Promise.race([bytes, timeout]);
+      if (body !== undefined) return { ok: true, bytes: body };
+      // The answer closes the connection, which ends the read.
+      bytes.catch(() => {});
+      return { ok: false, problem: "timeout" };
+    } catch {
+      return { ok: false, problem: "aborted" };
+    } finally {
+      this.#pending.delete(p);
+    }
   }
 
   /**
@@ -47,35 +76,38 @@ export class BodyReader {
    * large body into one fresh buffer first would cost page faults.
    */
   async readChunks(req: Request): Promise<BodyChunks> {
-    const declared = Number(req.headers.get("content-length") ?? NaN);
-    if (declared > this.limit) return { ok: false, problem: "too-large" };
+    if (declaredLength(req) > this.limit) return { ok: false, problem: "too-large" };
     const body = req.body;
     if (!body) return { ok: true, chunks: [], size: 0 };
+    let timedOut = false;
+    const reader = body.getReader();
     const p: Pending = {
       deadline: performance.now() + this.timeoutMs,
-      reader: body.getReader(),
-      timedOut: false,
+      timeout() {
+        timedOut = true;
+        reader.cancel().catch(() => {});
+      },
     };
     this.#track(p);
     const chunks: Uint8Array[] = [];
     let size = 0;
     try {
       for (;;) {
-        const next = await p.reader.read();
+        const next = await reader.read();
         if (next.done) break;
         size += next.value.length;
         if (size > this.limit) {
-          p.reader.cancel().catch(() => {});
+          reader.cancel().catch(() => {});
           return { ok: false, problem: "too-large" };
         }
         chunks.push(next.value);
       }
     } catch {
-      return { ok: false, problem: p.timedOut ? "timeout" : "aborted" };
+      return { ok: false, problem: timedOut ? "timeout" : "aborted" };
     } finally {
       this.#pending.delete(p);
     }
-    if (p.timedOut) return { ok: false, problem: "timeout" };
+    if (timedOut) return { ok: false, problem: "timeout" };
     return { ok: true, chunks, size };
   }
 
@@ -92,9 +124,8 @@ export class BodyReader {
       const now = performance.now();
       for (const q of this.#pending) {
         if (now < q.deadline) continue;
-        q.timedOut = true;
         this.#pending.delete(q);
-        q.reader.cancel().catch(() => {});
+        q.timeout();
       }
       if (this.#pending.size === 0) this.close();
     }, Math.max(20, Math.min(250, this.timeoutMs / 4)));

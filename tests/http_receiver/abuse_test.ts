@@ -72,6 +72,18 @@ Deno.test("HTTP: declared or streamed bodies over the limit get 413, slow bodies
     assert.equal(ok.status, 200);
     const slowResult = await slow;
     assert.match(slowResult.response, /^HTTP\/1\.1 408/);
+
+    // A client that declares a body and hangs up halfway: nothing stored, nothing breaks.
+    const cut = await Deno.connect({ hostname: "127.0.0.1", port: http.port });
+    await cut.write(
+      new TextEncoder().encode(
+        `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${msg.length}\r\n\r\n`,
+      ),
+    );
+    await cut.write(msg.subarray(0, 10));
+    cut.close();
+    const after = await postMessage(http.port, makeMessage(3).bytes);
+    assert.equal(after.status, 200);
     assert.equal(http.proc.exited, undefined);
   } finally {
     await http.proc.stop();
