@@ -27,7 +27,17 @@ export function skipped(scenario: string, reason: string): ScenarioResult {
   return { scenario, status: "skipped", reason, targets: [] };
 }
 
-/** A throughput result from counts, time, CPU and memory. */
+/**
+ * How each throughput result's targets are checked, kept to check them
+ * again once every run is in (see {@link settleTargets}).
+ */
+const targetChecks = new WeakMap<ScenarioResult, (rate: number) => TargetCheck[]>();
+
+/**
+ * A throughput result from counts, time, CPU and memory. Its targets are
+ * checked against the rates of other scenarios known now; with repeated
+ * runs, {@link settleTargets} checks them again against the final medians.
+ */
 export function rateResult(
   ctx: BenchContext,
   scenario: string,
@@ -37,7 +47,7 @@ export function rateResult(
   const rate = m.messages / m.seconds;
   const bytes = m.messages * MESSAGE_SIZE;
   const base = ctx.done.get("baseline")?.msgs_per_s;
-  return {
+  const result: ScenarioResult = {
     scenario,
     status: "ok",
     messages: m.messages,
@@ -50,6 +60,22 @@ export function rateResult(
     cpu_s_per_gb: m.cpuSeconds !== undefined ? m.cpuSeconds / (bytes / 1e9) : undefined,
     targets: targets(rate),
   };
+  targetChecks.set(result, targets);
+  return result;
+}
+
+/**
+ * Checks a result's targets and its ratio to the baseline again, against
+ * the rates in `ctx.done` now (every scenario's median, once all runs are in).
+ */
+export function settleTargets(ctx: BenchContext, result: ScenarioResult): void {
+  const check = targetChecks.get(result);
+  if (result.status !== "ok" || result.msgs_per_s === undefined || check === undefined) return;
+  const base = rateOf(ctx, "baseline");
+  if (result.ratio_to_baseline !== undefined && base) {
+    result.ratio_to_baseline = result.msgs_per_s / base;
+  }
+  result.targets = check(result.msgs_per_s);
 }
 
 export function rateOf(ctx: BenchContext, name: string): number | undefined {

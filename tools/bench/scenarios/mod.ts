@@ -23,5 +23,5 @@ export {
   SUBJECT,
 } from "./context.ts";
 export { type Scale, SCALES } from "./scale.ts";
-export { logLine, rateResult } from "./measure.ts";
+export { logLine, rateResult, settleTargets } from "./measure.ts";
 export { resetStream, rfc3339Ms, streamState, waitStored, waitStoredLines } from "./stored.ts";

@@ -1,0 +1,39 @@
+/**
+ * The bench's targets between scenarios (tools/bench/scenarios/measure.ts):
+ * with runs in rounds, a target such as tcp-16 ≥ tcp-1 is checked again
+ * against the final medians, not the rate known when the run ended.
+ */
+import assert from "node:assert/strict";
+import { rateOf, rateResult, settleTargets } from "../../tools/bench/scenarios/measure.ts";
+import type { BenchContext } from "../../tools/bench/scenarios/context.ts";
+import { target } from "../../tools/bench/results.ts";
+import type { ScenarioResult } from "../../tools/bench/results.ts";
+
+function ok(scenario: string, msgs_per_s: number): ScenarioResult {
+  return { scenario, status: "ok", msgs_per_s, targets: [] };
+}
+
+Deno.test("bench targets: checked again against the final medians of other scenarios", () => {
+  const ctx = { done: new Map<string, ScenarioResult>() } as unknown as BenchContext;
+  ctx.done.set("baseline", ok("baseline", 50_000));
+  ctx.done.set("tcp-1", ok("tcp-1", 120_000)); // the first round's tcp-1
+  const tcp16 = rateResult(ctx, "tcp-16", { messages: 110_000, seconds: 1 }, (rate) => {
+    const one = rateOf(ctx, "tcp-1");
+    return one ? [target(">= tcp-1", rate, one, ">=")] : [];
+  });
+  assert.equal(tcp16.targets[0].pass, false);
+  assert.equal(tcp16.ratio_to_baseline, 2.2);
+
+  // All rounds in: tcp-1's median and the baseline's are lower.
+  ctx.done.set("tcp-1", ok("tcp-1", 105_000));
+  ctx.done.set("baseline", ok("baseline", 55_000));
+  settleTargets(ctx, tcp16);
+  assert.equal(tcp16.targets.length, 1);
+  assert.equal(tcp16.targets[0].pass, true, tcp16.targets[0].detail);
+  assert.equal(tcp16.ratio_to_baseline, 2);
+
+  // A result not made by rateResult, or not ok, is left as it is.
+  const skipped: ScenarioResult = { scenario: "x", status: "skipped", targets: [] };
+  settleTargets(ctx, skipped);
+  assert.deepEqual(skipped.targets, []);
+});
