@@ -32,6 +32,22 @@ Deno.test("bench targets: checked again against the final medians of other scena
   assert.equal(tcp16.targets[0].pass, true, tcp16.targets[0].detail);
   assert.equal(tcp16.ratio_to_baseline, 2);
 
+  // Targets a scenario set itself (end to end: p99, a fixed rate) are kept.
+  const e2e = rateResult(ctx, "end-to-end", { messages: 50_000, seconds: 1 }, () => []);
+  e2e.targets = [target("p99 < 2000 ms", 800, 2000, "<")];
+  settleTargets(ctx, e2e);
+  assert.deepEqual(e2e.targets.map((t) => t.name), ["p99 < 2000 ms"]);
+  const added = rateResult(ctx, "tcp-16", { messages: 100_000, seconds: 1 }, (rate) => [
+    target(">= tcp-1", rate, rateOf(ctx, "tcp-1")!, ">="),
+  ]);
+  added.targets.push(target("peak RSS < 300 MB", 140, 300, "<"));
+  ctx.done.set("tcp-1", ok("tcp-1", 90_000));
+  settleTargets(ctx, added);
+  assert.deepEqual(added.targets.map((t) => [t.name, t.pass]), [
+    [">= tcp-1", true],
+    ["peak RSS < 300 MB", true],
+  ]);
+
   // A result not made by rateResult, or not ok, is left as it is.
   const skipped: ScenarioResult = { scenario: "x", status: "skipped", targets: [] };
   settleTargets(ctx, skipped);

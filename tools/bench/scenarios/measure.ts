@@ -28,10 +28,14 @@ export function skipped(scenario: string, reason: string): ScenarioResult {
 }
 
 /**
- * How each throughput result's targets are checked, kept to check them
- * again once every run is in (see {@link settleTargets}).
+ * How each throughput result's targets are checked, and the array they
+ * went into, kept to check them again once every run is in (see
+ * {@link settleTargets}).
  */
-const targetChecks = new WeakMap<ScenarioResult, (rate: number) => TargetCheck[]>();
+const targetChecks = new WeakMap<
+  ScenarioResult,
+  { check: (rate: number) => TargetCheck[]; checked: TargetCheck[]; count: number }
+>();
 
 /**
  * A throughput result from counts, time, CPU and memory. Its targets are
@@ -60,22 +64,29 @@ export function rateResult(
     cpu_s_per_gb: m.cpuSeconds !== undefined ? m.cpuSeconds / (bytes / 1e9) : undefined,
     targets: targets(rate),
   };
-  targetChecks.set(result, targets);
+  targetChecks.set(result, {
+    check: targets,
+    checked: result.targets,
+    count: result.targets.length,
+  });
   return result;
 }
 
 /**
  * Checks a result's targets and its ratio to the baseline again, against
- * the rates in `ctx.done` now (every scenario's median, once all runs are in).
+ * the rates in `ctx.done` now (every scenario's median, once all runs are
+ * in). Targets a scenario set itself in place of the checked ones, or
+ * added after them, stay as they are.
  */
 export function settleTargets(ctx: BenchContext, result: ScenarioResult): void {
-  const check = targetChecks.get(result);
-  if (result.status !== "ok" || result.msgs_per_s === undefined || check === undefined) return;
+  const t = targetChecks.get(result);
+  if (result.status !== "ok" || result.msgs_per_s === undefined || t === undefined) return;
   const base = rateOf(ctx, "baseline");
   if (result.ratio_to_baseline !== undefined && base) {
     result.ratio_to_baseline = result.msgs_per_s / base;
   }
-  result.targets = check(result.msgs_per_s);
+  if (result.targets !== t.checked) return;
+  result.targets = [...t.check(result.msgs_per_s), ...t.checked.slice(t.count)];
 }
 
 export function rateOf(ctx: BenchContext, name: string): number | undefined {
