@@ -164,7 +164,7 @@ try {
   // speed drifts over minutes; interleaved runs let a slow phase touch every scenario
   // alike instead of all runs of one, so ratios between scenarios hold better.
   const runs = new Map<string, ScenarioResult[]>(scenarios.map((s) => [s.name, []]));
-  const started = new Map<string, number>();
+  const spent = new Map<string, number>();
   for (let round = 0; round < repeat; round++) {
     for (const scenario of scenarios) {
       const mine = runs.get(scenario.name)!;
@@ -172,7 +172,7 @@ try {
       if (round === 0) note(`${scenario.name}: ${scenario.description}`);
       const t0 = performance.now();
       const run = await runOnce(scenario);
-      started.set(scenario.name, (started.get(scenario.name) ?? 0) + performance.now() - t0);
+      spent.set(scenario.name, (spent.get(scenario.name) ?? 0) + performance.now() - t0);
       mine.push(run);
       // Later scenarios compare against the median so far (the end-to-end load uses tcp-1's).
       ctx.done.set(scenario.name, median([...mine]));
@@ -189,7 +189,7 @@ try {
   // Targets that compare with other scenarios are checked against their final medians.
   for (const result of results) {
     settleTargets(ctx, result);
-    const seconds = (started.get(result.scenario) ?? 0) / 1000;
+    const seconds = (spent.get(result.scenario) ?? 0) / 1000;
     note(`${result.scenario}: ${result.status} in ${seconds.toFixed(1)} s`);
     console.log(resultLine(result));
     if (profileDir) {
