@@ -43,7 +43,13 @@ Deno.test({
         ">= 2 x baseline",
         ">= 6 x seed (33000)",
       ]);
-      assert.ok(by.idle.peak_rss_mb > 0 && by.idle.extra.connections === 200);
+      // Descriptors held above the receiver's own: the 200 clients, and now and then one of
+      // its own opened meanwhile.
+      assert.ok(
+        by.idle.peak_rss_mb > 0 && by.idle.extra.connections >= 200 &&
+          by.idle.extra.connections <= 205,
+        JSON.stringify(by.idle),
+      );
       assert.deepEqual(by.micro.parts.map((p: { name: string }) => p.name), [
         "splitter",
         "matcher",
