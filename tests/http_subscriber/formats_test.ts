@@ -16,7 +16,7 @@ import {
   type OutputFormat,
   writesInPlace,
 } from "../../services/http_subscriber/formats/mod.ts";
-import { hashBytes } from "../../services/http_subscriber/formats/loki.ts";
+import { hashBytes } from "../../services/heka/json_bytes.ts";
 import { Batcher } from "../../services/http_subscriber/batcher.ts";
 import { BatchPoster, type RefusedItems } from "../../services/http_subscriber/poster.ts";
 import { EsBulkSink, splitConcatenated } from "../../testing/mod.ts";

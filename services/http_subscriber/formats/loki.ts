@@ -20,7 +20,7 @@
  * @module
  */
 import { JsonLineWriter } from "../../heka/json.ts";
-import { writeJsonString } from "../../heka/json_bytes.ts";
+import { hashBytes, sameBytes, writeJsonString } from "../../heka/json_bytes.ts";
 import {
   canonicalFieldName,
   type JsonEncoderOptions,
@@ -87,12 +87,6 @@ const QUOTE = 0x22;
 const RBRACE = 0x7d;
 const NEWLINE = 10;
 const textEncoder = new TextEncoder();
-/** FNV-1a of `b[start, end)` (exported for a test of colliding labels). */
-export function hashBytes(b: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let k = start; k < end; k++) h = Math.imul(h ^ b[k], 0x01000193);
-  return h >>> 0;
-}
 
 /** Encodes messages as Loki records (see the module documentation), in place when asked. */
 export class LokiEncoder implements InPlaceRecordEncoder {
@@ -200,11 +194,9 @@ interface Entry {
   end: number;
 }
 
-/** Whether `b[s1, e1)` and `b[s2, e2)` hold the same bytes. */
-function sameBytes(b: Uint8Array, s1: number, e1: number, s2: number, e2: number): boolean {
-  if (e1 - s1 !== e2 - s2) return false;
-  for (let k = 0; k < e1 - s1; k++) if (b[s1 + k] !== b[s2 + k]) return false;
-  return true;
+/** Whether the labels of `b[s1, e1)` and `b[s2, e2)` are the same bytes. */
+function sameLabels(b: Uint8Array, s1: number, e1: number, s2: number, e2: number): boolean {
+  return e1 - s1 === e2 - s2 && sameBytes(b, s1, e1, b, s2);
 }
 
 /** Whether `entries` are already in `order` (they mostly are: one sender's lines in time order). */
@@ -252,13 +244,13 @@ function groupByStream(records: Uint8Array, only?: readonly number[]): Entry[][]
       pick++;
     }
     const entry: Entry = { start, nsStart: tab1 + 1, nsEnd: tab2, lineStart, end };
-    if (last !== undefined && sameBytes(records, last.start, last.nsStart - 1, start, tab1)) {
+    if (last !== undefined && sameLabels(records, last.start, last.nsStart - 1, start, tab1)) {
       lastList!.push(entry); // the stream of the record before
     } else {
       // Streams by a hash of their label bytes, told apart by the bytes: no string per record.
       const h = hashBytes(records, start, tab1);
       const same = byHash.get(h);
-      lastList = same?.find((l) => sameBytes(records, l[0].start, l[0].nsStart - 1, start, tab1));
+      lastList = same?.find((l) => sameLabels(records, l[0].start, l[0].nsStart - 1, start, tab1));
       if (lastList !== undefined) lastList.push(entry);
       else {
         lastList = [entry];
