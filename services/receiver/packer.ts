@@ -157,8 +157,9 @@ export class ChunkPacker implements MessageSink {
     return this.stats.stored;
   }
 
-  send(message: Uint8Array, _msgId: string): void {
+  send(message: Uint8Array, _msgId: string, release?: () => void): void {
     this.#closeIfFull(this.#add(message));
+    release?.(); // copied into the chunk
   }
 
   store(message: Uint8Array, _msgId: string, deadline: number): Promise<PublishOutcome> {

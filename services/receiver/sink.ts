@@ -16,8 +16,10 @@ export interface MessageSink {
   /**
    * Hands over a message that is stored, resent until acknowledged (TCP).
    * `message` may be a view the caller does not change afterwards.
+   * `release`, when given, is called once the sink no longer needs the
+   * message's bytes: acknowledged, refused for good, or copied.
    */
-  send(message: Uint8Array, msgId: string): void;
+  send(message: Uint8Array, msgId: string, release?: () => void): void;
   /**
    * Stores a message and resolves once it is acknowledged, or given up
    * ("unavailable", "timeout") by `deadline` (`performance.now()` time).
@@ -61,8 +63,8 @@ export class PerMessageSink implements MessageSink {
     return this.publisher.waitForCapacity();
   }
 
-  send(message: Uint8Array, msgId: string): void {
-    this.publisher.send(message, msgId);
+  send(message: Uint8Array, msgId: string, release?: () => void): void {
+    this.publisher.send(message, msgId, release && { onSettled: release });
   }
 
   store(message: Uint8Array, msgId: string, deadline: number): Promise<PublishOutcome> {

@@ -43,8 +43,17 @@ export class FrameHandler {
     return this.sink.ready();
   }
 
-  /** Handles one frame; `peer` is only used in log lines. */
-  handle(frame: HekaFrame, peer: string): void {
+  /**
+   * Handles one frame; `peer` is only used in log lines. `release`, when
+   * given, is called once the frame's bytes are no longer needed: at once
+   * for a frame not stored, else when the sink is done with it.
+   */
+  handle(frame: HekaFrame, peer: string, release?: () => void): void {
+    if (!this.#handle(frame, peer, release)) release?.();
+  }
+
+  /** Whether the frame went to the sink (which then calls `release`). */
+  #handle(frame: HekaFrame, peer: string, release: (() => void) | undefined): boolean {
     const m = this.metrics;
     m.received.value++;
     const sig = this.verifier.verify(frame.header, frame.message);
@@ -52,7 +61,7 @@ export class FrameHandler {
       m.refused.value++;
       this.refusedBy[sig] = (this.refusedBy[sig] ?? 0) + 1;
       this.#logSometimes("message refused", { reason: sig, peer });
-      return;
+      return false;
     }
     if (m.refuseTooLarge(frame.message.length)) {
       this.#logSometimes("message refused", {
@@ -60,18 +69,21 @@ export class FrameHandler {
           `${this.sink.maxMessageBytes()} bytes)`,
         peer,
       });
-      return;
+      return false;
     }
     const v = this.gate.inspect(frame.message);
     if (v.kind === "accept") {
       m.accepted.value++;
-      this.sink.send(frame.message, v.msgId);
-    } else if (v.kind === "filtered") {
+      this.sink.send(frame.message, v.msgId, release);
+      return true;
+    }
+    if (v.kind === "filtered") {
       m.filtered.value++;
     } else {
       m.invalid.value++;
       this.#logSometimes("invalid message", { reason: v.reason, peer });
     }
+    return false;
   }
 
   /** Logs at most one such line a second, so a flood cannot flood the log. */

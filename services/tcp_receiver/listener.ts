@@ -17,6 +17,7 @@ import { errorMessage, type Logger } from "../log/mod.ts";
 import type { Counter, MetricsRegistry } from "../metrics/mod.ts";
 import type { FrameHandler } from "./frame_handler.ts";
 import { sleep } from "../runtime/async.ts";
+import { ReadBufferPool, type ReadLease } from "./read_buffers.ts";
 
 /** Options of a {@link TcpListener}. */
 export interface TcpListenerOptions {
@@ -33,6 +34,8 @@ export interface TcpListenerOptions {
 
 const MIN_READ = 4096;
 const MAX_READ = 256 * 1024;
+/** Free full-size read buffers kept for reuse at most (4 MiB). */
+const POOL_KEEP = 16;
 
 interface Client {
   conn: Deno.TcpConn | Deno.TlsConn | ClientCertConn;
@@ -60,6 +63,8 @@ export class TcpListener {
   readonly #oversized: Counter;
   readonly #idleClosed: Counter;
   readonly #tlsFailed: Counter | undefined;
+  /** Full-size read buffers for a sink that keeps views (see read_buffers.ts). */
+  readonly #buffers = new ReadBufferPool(MAX_READ, POOL_KEEP);
   #lastTlsLog = 0;
   #accepting: Promise<void>;
   #closed = false;
@@ -253,6 +258,8 @@ export class TcpListener {
     let size = MIN_READ;
     const reuse = handler.copiesFrames;
     let buf: Uint8Array | undefined;
+    /** The pooled buffer of this read, when the sink keeps views (one message each). */
+    let lease: ReadLease | undefined;
     if ("handshake" in c.conn) {
       // Idle sweeping covers a client that never finishes the handshake.
       try {
@@ -269,8 +276,16 @@ export class TcpListener {
         // Frames are views into the read buffer. When the sink copies them
         // (packed), the buffer is read into again: a fresh 256 KiB buffer per
         // read costs page faults on every first write. Otherwise (one
-        // message each) the views live until acknowledged: a fresh buffer.
-        if (buf === undefined || buf.length !== size || !reuse) buf = new Uint8Array(size);
+        // message each) the views live until acknowledged: a full-size
+        // buffer comes from the pool and goes back once all are released.
+        if (reuse) {
+          if (buf === undefined || buf.length !== size) buf = new Uint8Array(size);
+        } else if (size === MAX_READ) {
+          lease = this.#buffers.take();
+          buf = lease.buf;
+        } else {
+          buf = new Uint8Array(size);
+        }
         const n = await c.conn.read(buf);
         if (n === null) break;
         const now = performance.now();
@@ -280,10 +295,15 @@ export class TcpListener {
         else if (n < size / 4 && size > MIN_READ) size = size / 2;
         splitter.push(n === buf.length ? buf : buf.subarray(0, n));
         for (let f = splitter.next(); f !== null; f = splitter.next()) {
-          handler.handle(f, c.peer);
+          if (lease !== undefined && lease.holds(f.message)) {
+            lease.hold();
+            handler.handle(f, c.peer, lease.release);
+          } else handler.handle(f, c.peer);
           if (handler.blocked) await this.#wait(c);
         }
-        if (reuse) splitter.detach();
+        if (reuse || lease !== undefined) splitter.detach();
+        lease?.release();
+        lease = undefined;
         if (splitter.buffered === 0) c.lastClean = now;
         if (stats.garbageBytes !== garbage) {
           this.#garbageBytes.value += stats.garbageBytes - garbage;
@@ -302,6 +322,8 @@ export class TcpListener {
       }
     } catch (err) {
       if (!this.#closed && !(err instanceof Deno.errors.BadResource)) throw err;
+    } finally {
+      lease?.release();
     }
   }
 

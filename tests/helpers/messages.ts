@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type NatsConnection } from "nats";
+import { type JsMsg, type NatsConnection } from "nats";
 import { COUNT_HEADER, FORMAT_HEADER, isChunk, splitChunk } from "../../services/heka/chunk.ts";
 import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newField, newMessage, ValueType } from "../../services/heka/message.ts";
@@ -87,6 +87,26 @@ async function readAll(
         }
       } else out.push({ data: m.data, subject: m.subject, seq: m.seq, chunk: false });
       if (read >= total) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    iter.stop();
+  }
+  return out;
+}
+
+/** Every raw JetStream message of a stream (not unpacked). */
+export async function rawMessages(nc: NatsConnection, stream: string): Promise<JsMsg[]> {
+  const jsm = await nc.jetstreamManager();
+  const total = (await jsm.streams.info(stream)).state.messages;
+  const out: JsMsg[] = [];
+  if (total === 0) return out;
+  const iter = await (await nc.jetstream().consumers.get(stream)).consume({ max_messages: 100 });
+  const timer = setTimeout(() => iter.stop(), 10_000);
+  try {
+    for await (const m of iter) {
+      out.push(m);
+      if (out.length >= total) break;
     }
   } finally {
     clearTimeout(timer);

@@ -5,7 +5,7 @@
  * chunk, and an `application/x-heka-stream` POST stores many messages.
  */
 import assert from "node:assert/strict";
-import { connect, type JsMsg, type NatsConnection } from "nats";
+import { connect, type NatsConnection } from "nats";
 import {
   COUNT_HEADER,
   FORMAT_HEADER,
@@ -15,7 +15,7 @@ import {
 } from "../../services/heka/chunk.ts";
 import { frameMessage, frameMessages } from "../../services/heka/framing.ts";
 import { NatsServer, ProgramProcess } from "../../testing/mod.ts";
-import { makeMessage, readStream, streamMessages } from "../helpers/messages.ts";
+import { makeMessage, rawMessages, readStream, streamMessages } from "../helpers/messages.ts";
 import {
   concat,
   garbage,
@@ -24,26 +24,6 @@ import {
   startTcpReceiver,
   writeInChunks,
 } from "../helpers/receivers.ts";
-
-/** Every raw JetStream message of a stream (not unpacked). */
-async function rawMessages(nc: NatsConnection, stream: string): Promise<JsMsg[]> {
-  const jsm = await nc.jetstreamManager();
-  const total = (await jsm.streams.info(stream)).state.messages;
-  const out: JsMsg[] = [];
-  if (total === 0) return out;
-  const iter = await (await nc.jetstream().consumers.get(stream)).consume({ max_messages: 100 });
-  const timer = setTimeout(() => iter.stop(), 10_000);
-  try {
-    for await (const m of iter) {
-      out.push(m);
-      if (out.length >= total) break;
-    }
-  } finally {
-    clearTimeout(timer);
-    iter.stop();
-  }
-  return out;
-}
 
 async function waitForMessages(nc: NatsConnection, n: number): Promise<void> {
   const deadline = Date.now() + 20_000;

@@ -17,7 +17,7 @@ import { makeMessage } from "../helpers/messages.ts";
 
 /** Records what it is handed; `limit` plays the server's max message size. */
 class RecordingSink implements MessageSink {
-  readonly sent: { message: Uint8Array; msgId: string }[] = [];
+  readonly sent: { message: Uint8Array; msgId: string; release?: () => void }[] = [];
   blocked = false;
   stored = 0;
   readonly copiesMessages = false;
@@ -25,8 +25,8 @@ class RecordingSink implements MessageSink {
   ready(): Promise<void> {
     return Promise.resolve();
   }
-  send(message: Uint8Array, msgId: string): void {
-    this.sent.push({ message, msgId });
+  send(message: Uint8Array, msgId: string, release?: () => void): void {
+    this.sent.push({ message, msgId, release });
   }
   store(): Promise<PublishOutcome> {
     return Promise.resolve("ok");
@@ -102,6 +102,7 @@ Deno.test("FrameHandler refuses bad or missing signatures when signing is requir
   const { h, sink, metrics } = handler({ requireSigned: true });
   const good = makeMessage(1);
   const wrongKey = { ...SIGNER, key: "other" };
+  let released = 0;
   for (
     const f of frames(
       new Uint8Array([
@@ -110,13 +111,14 @@ Deno.test("FrameHandler refuses bad or missing signatures when signing is requir
         ...frameMessage(makeMessage(3).bytes),
       ]),
     )
-  ) h.handle(f, "peer");
+  ) h.handle(f, "peer", () => released++);
   assert.deepEqual(sink.sent.map((s) => s.msgId), [good.uuid]);
+  assert.equal(released, 2, "refused frames are released at once");
   assert.equal(metrics.refused.value, 2);
   assert.equal(Object.values(h.refusedBy).reduce((a, b) => a + (b ?? 0), 0), 2);
 });
 
-Deno.test("FrameHandler counts invalid, filtered and too-large messages and stores none of them", () => {
+Deno.test("FrameHandler counts invalid, filtered and too-large messages, stores and keeps none of them", () => {
   const { h, sink, metrics } = handler({ spec: "Type == 'keep'", limit: 2000 });
   const keep = makeMessage(1, { type: "keep" });
   const drop = makeMessage(2, { type: "drop" });
@@ -127,8 +129,12 @@ Deno.test("FrameHandler counts invalid, filtered and too-large messages and stor
     ...frameMessage(new Uint8Array([0x0a, 0x03, 1, 2, 3])), // uuid of 3 bytes
     ...frameMessage(big.bytes),
   ]);
-  for (const f of frames(bytes)) h.handle(f, "peer");
+  const released: number[] = [];
+  frames(bytes).forEach((f, i) => h.handle(f, "peer", () => released.push(i)));
   assert.deepEqual(sink.sent.map((s) => s.msgId), [keep.uuid]);
+  assert.deepEqual(released, [1, 2, 3], "frames not stored are released at once");
+  sink.sent[0].release!();
+  assert.deepEqual(released, [1, 2, 3, 0], "the stored one by the sink, when it is done");
   assert.equal(metrics.filtered.value, 1);
   assert.equal(metrics.invalid.value, 1);
   assert.equal(metrics.tooLarge.value, 1);
