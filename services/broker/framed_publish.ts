@@ -27,8 +27,8 @@ export const FRAME_HEAD_ROOM = 1024;
 /** Bytes a framed publish needs after its data: `\r\n`. */
 export const FRAME_TAIL_ROOM = 2;
 
-/** What of nats.js's connection a framed publish uses. */
-interface ConnectionInternals {
+/** What of nats.js's connection a framed (or batched, batched_publish.ts) publish uses. */
+export interface ConnectionInternals {
   isClosed(): boolean;
   info?: { max_payload: number; headers?: boolean };
   protocol: {
@@ -43,6 +43,28 @@ const encoder = new TextEncoder();
 /** An error shaped like nats.js's (`code`), so callers handle both alike. */
 function natsError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
+}
+
+/** `nc`'s protocol handler, or undefined when nats.js does not expose what we use of it. */
+export function connectionInternals(nc: NatsConnection): ConnectionInternals | undefined {
+  const c = nc as unknown as Partial<ConnectionInternals>;
+  if (
+    typeof c.protocol?.sendCommand !== "function" ||
+    typeof c.protocol?.flushPending !== "function" || typeof c.isClosed !== "function"
+  ) {
+    return undefined;
+  }
+  return c as ConnectionInternals;
+}
+
+/** Throws as `nc.publish` would for a message of `payload` bytes (headers and data). */
+export function checkPublishable(conn: ConnectionInternals, payload: number): void {
+  if (conn.isClosed()) throw natsError("CONNECTION_CLOSED", "connection closed");
+  if (conn.protocol.noMorePublishing) throw natsError("CONNECTION_DRAINING", "draining");
+  const maxPayload = conn.info?.max_payload;
+  if (maxPayload !== undefined && payload > maxPayload) {
+    throw natsError("MAX_PAYLOAD_EXCEEDED", "maximum payload exceeded");
+  }
 }
 
 /**
@@ -62,14 +84,8 @@ export type FramedPublish = (
 
 /** A {@link FramedPublish} for `nc`, or undefined when nats.js does not expose what it needs. */
 export function framedPublisher(nc: NatsConnection): FramedPublish | undefined {
-  const c = nc as unknown as Partial<ConnectionInternals>;
-  if (
-    typeof c.protocol?.sendCommand !== "function" ||
-    typeof c.protocol?.flushPending !== "function" || typeof c.isClosed !== "function"
-  ) {
-    return undefined;
-  }
-  const conn = c as ConnectionInternals;
+  const conn = connectionInternals(nc);
+  if (conn === undefined) return undefined;
   return (subject, reply, headers, data) => {
     const line = encoder.encode(
       `HPUB ${subject} ${reply} ${headers.length} ${headers.length + data.length}\r\n`,
@@ -78,12 +94,7 @@ export function framedPublisher(nc: NatsConnection): FramedPublish | undefined {
     const start = data.byteOffset - head;
     const end = data.byteOffset + data.length + FRAME_TAIL_ROOM;
     if (start < 0 || end > data.buffer.byteLength) return false;
-    if (conn.isClosed()) throw natsError("CONNECTION_CLOSED", "connection closed");
-    if (conn.protocol.noMorePublishing) throw natsError("CONNECTION_DRAINING", "draining");
-    const maxPayload = conn.info?.max_payload;
-    if (maxPayload !== undefined && headers.length + data.length > maxPayload) {
-      throw natsError("MAX_PAYLOAD_EXCEEDED", "maximum payload exceeded");
-    }
+    checkPublishable(conn, headers.length + data.length);
     const frame = new Uint8Array(data.buffer, start, end - start);
     frame.set(line, 0);
     frame.set(headers, line.length);

@@ -13,12 +13,13 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import { createInbox, headers, type Msg, type MsgHdrs, type NatsConnection } from "nats";
+import { createInbox, headers, type Msg, type NatsConnection } from "nats";
 import type { Subscription } from "nats";
 import { errorMessage, type Logger } from "../log/mod.ts";
 import { withTimeout } from "../runtime/async.ts";
 import { serverMaxPayload } from "./max_payload.ts";
 import { type FramedPublish, framedPublisher } from "./framed_publish.ts";
+import { PublishBatcher } from "./batched_publish.ts";
 
 /**
  * How a waiting publish ended: stored, broker unavailable or too slow (the
@@ -90,6 +91,31 @@ export function publishHeaderBytes(msgIdLength: number): number {
   return "NATS/1.0\r\n".length + "Nats-Msg-Id: ".length + msgIdLength + 4;
 }
 
+/** Between a publish's token and its attempt in a batched publish's reply subject. */
+const ATTEMPT_MARK = "-";
+
+const encoder = new TextEncoder();
+/** What a header name or value must not hold (nats.js refuses the same). */
+const BAD_NAME = /[^!-9;-~]/;
+const BAD_VALUE = /[\r\n]/;
+
+/**
+ * The header block of a publish: `Nats-Msg-Id` and `extra`, as nats.js's
+ * `MsgHdrs` encodes them. Throws TypeError on a name or value that would
+ * break the protocol.
+ */
+function headerBlock(msgId: string, extra: PublishExtras["headers"]): string {
+  let head = "NATS/1.0\r\nNats-Msg-Id: " + msgId + "\r\n";
+  if (BAD_VALUE.test(msgId)) throw new TypeError(`invalid message id ${JSON.stringify(msgId)}`);
+  for (const [k, v] of extra ?? []) {
+    if (k.length === 0 || BAD_NAME.test(k) || BAD_VALUE.test(v)) {
+      throw new TypeError(`invalid header ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+    }
+    head += k + ": " + v + "\r\n";
+  }
+  return head + "\r\n";
+}
+
 /** The message id length of a Heka message (its UUID, formatted). */
 const UUID_ID_LENGTH = 36;
 
@@ -101,7 +127,10 @@ const PERMANENT_ERROR_CODES = new Set([
 interface InFlight {
   token: string;
   data: Uint8Array;
-  hdrs: MsgHdrs;
+  msgId: string;
+  extraHeaders: PublishExtras["headers"];
+  /** The header block, `NATS/1.0\r\nNats-Msg-Id: …\r\n…\r\n`. */
+  head: string;
   sentAt: number;
   attempts: number;
   /** When to resend after an error answer; 0 = on ack timeout only. */
@@ -149,6 +178,7 @@ export class JetStreamPublisher {
   readonly #log: Logger;
   readonly #onNoStream: (() => Promise<void>) | undefined;
   readonly #framedPublish: FramedPublish | undefined;
+  readonly #batcher: PublishBatcher | undefined;
   readonly #prefix: string;
   readonly #inflight = new Map<string, InFlight>();
   #queued: InFlight[] = [];
@@ -170,6 +200,7 @@ export class JetStreamPublisher {
     this.#log = o.log;
     this.#onNoStream = o.onNoStream;
     this.#framedPublish = framedPublisher(nc);
+    this.#batcher = PublishBatcher.for(nc);
     this.#prefix = createInbox() + ".";
     this.#sub = nc.subscribe(this.#prefix + "*", {
       callback: (err, msg) => {
@@ -281,13 +312,13 @@ export class JetStreamPublisher {
     extras?: PublishExtras,
   ): InFlight {
     const token = (this.#seq++).toString(36);
-    const hdrs = headers();
-    hdrs.set("Nats-Msg-Id", msgId);
-    if (extras?.headers) { for (const [k, v] of extras.headers) hdrs.set(k, v); }
+    const head = headerBlock(msgId, extras?.headers);
     const e: InFlight = {
       token,
       data,
-      hdrs,
+      msgId,
+      extraHeaders: extras?.headers,
+      head,
       sentAt: 0,
       attempts: 0,
       retryAt: 0,
@@ -318,11 +349,20 @@ export class JetStreamPublisher {
     try {
       if (e.framed) {
         // The same token on every resend: rewriting the frame writes the same bytes.
-        e.hdrBytes ??= (e.hdrs as MsgHdrs & { encode(): Uint8Array }).encode();
+        e.hdrBytes ??= encoder.encode(e.head);
         const reply = this.#prefix + e.token;
         if (this.#framedPublish!(this.#subject, reply, e.hdrBytes, e.data)) return;
+      } else if (this.#batcher !== undefined) {
+        // A reply of its own per attempt: a late answer to an earlier attempt
+        // must not free the batch of this one (batched_publish.ts).
+        const reply = `${this.#prefix}${e.token}${ATTEMPT_MARK}${e.attempts.toString(36)}`;
+        this.#batcher.publish(this.#subject, reply, e.head, e.data);
+        return;
       }
-      this.#nc.publish(this.#subject, e.data, { reply: this.#prefix + e.token, headers: e.hdrs });
+      const hdrs = headers();
+      hdrs.set("Nats-Msg-Id", e.msgId);
+      for (const [k, v] of e.extraHeaders ?? []) hdrs.set(k, v);
+      this.#nc.publish(this.#subject, e.data, { reply: this.#prefix + e.token, headers: hdrs });
     } catch (err) {
       if ((err as { code?: string }).code === "MAX_PAYLOAD_EXCEEDED") {
         this.#reject(
@@ -339,7 +379,10 @@ export class JetStreamPublisher {
   }
 
   #onAck(msg: Msg): void {
-    const e = this.#inflight.get(msg.subject.slice(this.#prefix.length));
+    this.#batcher?.answered(msg.subject);
+    const id = msg.subject.slice(this.#prefix.length);
+    const mark = id.indexOf(ATTEMPT_MARK);
+    const e = this.#inflight.get(mark < 0 ? id : id.slice(0, mark));
     if (!e) return; // a late ack of a publish already settled
     const data = msg.data;
     if (msg.headers?.hasError || data.length === 0) {
