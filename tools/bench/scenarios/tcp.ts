@@ -109,6 +109,10 @@ export function tcpScenario(
         peakRssKb: sampler.peakRssKb,
       }, (rate) => {
         const suffix = packed ? "" : "-per-message";
+        const one = rateOf(ctx, `tcp-1${suffix}`);
+        if (o.tls) {
+          return one ? [target(">= 0.7 x tcp-1 (TLS costs <= 30 %)", rate, 0.7 * one, ">=")] : [];
+        }
         if (connections === 1) {
           const t: TargetCheck[] = [];
           const base = rateOf(ctx, "baseline");
@@ -116,10 +120,6 @@ export function tcpScenario(
           if (base) t.push(target(`>= ${factor} x baseline`, rate, factor * base, ">="));
           t.push(target(`>= 6 x seed (${6 * SEED_RATE})`, rate, 6 * SEED_RATE, ">="));
           return t;
-        }
-        const one = rateOf(ctx, `tcp-1${suffix}`);
-        if (o.tls) {
-          return one ? [target(">= 0.7 x tcp-1 (TLS costs <= 30 %)", rate, 0.7 * one, ">=")] : [];
         }
         const t: TargetCheck[] = [];
         if (one) t.push(target(`>= tcp-1${suffix}`, rate, one, ">="));
