@@ -36,24 +36,10 @@ const KEEP_FREE = 8;
 /** Batches awaiting their last answer that are remembered at most (the rest are not reused). */
 const MAX_AWAITED = 64;
 
-const encoder = new TextEncoder();
-
-/** Writes `s` at `at` if it is all ASCII; returns the end, or -1 (nothing usable written). */
+/** Writes the ASCII string `s` at `at`; returns the end. */
 function writeAscii(buf: Uint8Array, at: number, s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return -1;
-    buf[at + i] = c;
-  }
+  for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
   return at + s.length;
-}
-
-/** Byte length of `s` in UTF-8. */
-function utf8Length(s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return encoder.encode(s).length;
-  }
-  return s.length;
 }
 
 /** Batches publishes into reused buffers; see the module documentation. */
@@ -80,11 +66,12 @@ export class PublishBatcher {
 
   /**
    * Publishes `data` with a reply subject and `head`, the header block
-   * (`NATS/1.0\r\n…\r\n\r\n`); it is sent at the end of this turn of the
-   * event loop. Throws like `nc.publish` (closed, draining, too large).
+   * (`NATS/1.0\r\n…\r\n\r\n`, ASCII, as are the subjects); it is sent at
+   * the end of this turn of the event loop. Throws like `nc.publish`
+   * (closed, draining, too large).
    */
   publish(subject: string, reply: string, head: string, data: Uint8Array): void {
-    const headBytes = utf8Length(head);
+    const headBytes = head.length;
     checkPublishable(this.#conn, headBytes + data.length);
     const line = `HPUB ${subject} ${reply} ${headBytes} ${headBytes + data.length}\r\n`;
     const size = line.length + headBytes + data.length + 2;
@@ -96,9 +83,7 @@ export class PublishBatcher {
       this.#at = 0;
     }
     const buf = this.#buf;
-    let at = writeAscii(buf, this.#at, line);
-    const afterHead = writeAscii(buf, at, head);
-    at = afterHead >= 0 ? afterHead : at + encoder.encodeInto(head, buf.subarray(at)).written;
+    let at = writeAscii(buf, writeAscii(buf, this.#at, line), head);
     buf.set(data, at);
     at += data.length;
     buf[at++] = 0x0d;

@@ -95,14 +95,17 @@ export function publishHeaderBytes(msgIdLength: number): number {
 const ATTEMPT_MARK = "-";
 
 const encoder = new TextEncoder();
-/** What a header name or value must not hold (nats.js refuses the same). */
+/** What a header name must not hold (nats.js refuses the same). */
 const BAD_NAME = /[^!-9;-~]/;
-const BAD_VALUE = /[\r\n]/;
+/** A subject the batched path can write as it is. */
+const ASCII_SUBJECT = /^[!-~]+$/;
+/** Header values are printable ASCII (ours all are: ids, formats, counts): one byte a character. */
+const BAD_VALUE = /[^\t -~]/;
 
 /**
  * The header block of a publish: `Nats-Msg-Id` and `extra`, as nats.js's
  * `MsgHdrs` encodes them. Throws TypeError on a name or value that would
- * break the protocol.
+ * break the protocol or is not printable ASCII.
  */
 function headerBlock(msgId: string, extra: PublishExtras["headers"]): string {
   let head = "NATS/1.0\r\nNats-Msg-Id: " + msgId + "\r\n";
@@ -200,7 +203,8 @@ export class JetStreamPublisher {
     this.#log = o.log;
     this.#onNoStream = o.onNoStream;
     this.#framedPublish = framedPublisher(nc);
-    this.#batcher = PublishBatcher.for(nc);
+    // The batcher writes the protocol line as ASCII; NATS subjects may be UTF-8.
+    this.#batcher = ASCII_SUBJECT.test(o.subject) ? PublishBatcher.for(nc) : undefined;
     this.#prefix = createInbox() + ".";
     this.#sub = nc.subscribe(this.#prefix + "*", {
       callback: (err, msg) => {

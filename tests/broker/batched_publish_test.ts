@@ -64,3 +64,27 @@ Deno.test("batched publishes: while nats.js queues batches for a stopped server,
     await server.dispose();
   }
 });
+
+Deno.test("batched publishes: a UTF-8 subject is published as it is; a header value that is not printable ASCII is refused", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  try {
+    await ensureStream(nc, { name: "U", subjects: ["t.lögs"] }, log);
+    const pub = new JetStreamPublisher(nc, { subject: "t.lögs", window: 64, log });
+    for (let i = 0; i < 200; i++) pub.send(body(i), `u-${i}`);
+    assert.equal(await pub.drain(10_000), true);
+    const stored = await rawMessages(nc, "U");
+    assert.equal(stored.length, 200);
+    for (const m of stored) {
+      assert.equal(m.subject, "t.lögs");
+      const i = Number(m.headers!.get("Nats-Msg-Id").slice(2));
+      assert.ok(sameBytes(m.data, body(i)), `message ${i} stored as sent`);
+    }
+    assert.throws(() => pub.send(body(0), "ok", { headers: [["Lm-Note", "grüße"]] }), TypeError);
+    assert.throws(() => pub.send(body(0), "bad\r\nid"), TypeError);
+    pub.close();
+  } finally {
+    await nc.close();
+    await server.dispose();
+  }
+});
