@@ -51,8 +51,9 @@ Deno.test("watchdog: pending messages but nothing received → the consume is re
     const ready = await sub.waitReady();
     assert.ok(await waitUntil(() => sink.accepted.length >= 100, 15_000), "first 100 delivered");
 
-    // The consumer stops delivering while messages wait for it.
-    await jsm.consumers.pause(STREAM, ready.consumer!, new Date(Date.now() + 14_000));
+    // The consumer stops delivering while messages wait for it — longer than the watchdog
+    // may take (up to three 5 s polls, more on a loaded machine), then it is resumed below.
+    await jsm.consumers.pause(STREAM, ready.consumer!, new Date(Date.now() + 120_000));
     await publishAll(nc.jetstream(), SUBJECT, hekaMessages(100, "after"));
     await sub.waitForLog(
       /level=warn .*msg="consumer stalled: messages pending but none received; re-opening" pending=100/,
@@ -61,6 +62,7 @@ Deno.test("watchdog: pending messages but nothing received → the consume is re
     const vars = await (await fetch(`http://127.0.0.1:${statsPort}/debug/vars`)).json();
     assert.ok(vars.stalls >= 1, `stalls counted: ${JSON.stringify(vars)}`);
     await sub.waitForLog(/msg="consuming again"/, 10_000);
+    await jsm.consumers.resume(STREAM, ready.consumer!);
     assert.ok(await waitUntil(() => sink.accepted.length >= 200, 30_000), "the rest delivered");
     let exited = false;
     sub.status.then(() => exited = true);
