@@ -69,6 +69,9 @@ Deno.test({
       assert.match(r.stdout, /^tcp-1 .*(PASS|FAIL)/m);
       const saved = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
       assert.equal(saved.mode, "smoke");
+      // The machine's price of fresh memory goes with every run (memory_gauge.ts).
+      assert.ok(saved.memory.fresh_gb_s > 0 && saved.memory.reused_gb_s > 0, saved.memory);
+      assert.match(r.stdout, /^memory: [\d.]+ GB\/s written fresh, [\d.]+ GB\/s reused/m);
       assert.equal(saved.results.length, SCENARIOS.length);
       const svg = await Deno.readTextFile(`${out}/rates.svg`);
       assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
@@ -77,4 +80,12 @@ Deno.test({
       await Deno.remove(out, { recursive: true }).catch(() => {});
     }
   },
+});
+
+Deno.test("bench: a malformed BENCH_* number is refused before anything starts", async () => {
+  for (const name of ["BENCH_E2E_SECONDS", "BENCH_NATS_PROFILE"]) {
+    const r = await ProgramProcess.run("tools/bench/main.ts", { [name]: "soon" }, ["--smoke"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${name} must be a positive integer, got soon`));
+  }
 });

@@ -14,6 +14,7 @@ import { connect } from "nats";
 import { parseArgs } from "node:util";
 import { writeFramesFile } from "./frames.ts";
 import { NatsServer } from "../../testing/nats_server.ts";
+import { measureMemoryTouch } from "./memory_gauge.ts";
 import { summarizeProfile } from "./profile.ts";
 import { formatTable, resultLine, type ScenarioResult, writeResults } from "./results.ts";
 import {
@@ -45,6 +46,9 @@ Usage: deno task bench [--quick | --smoke] [--only NAMES] [--repeat N] [--out DI
   BENCH_SUB_ENV='{"SUB_POSTERS":"8"}' overrides the subscriber's env vars in the
   subscriber and end-to-end scenarios (defaults: batch 1000, 4 MiB, 4 posters).
   BENCH_E2E_RATE=40000 offers the end-to-end scenarios that many lines/s instead.
+  BENCH_E2E_SECONDS=60 runs the end-to-end generator that long (default 15 s full).
+  BENCH_NATS_PROFILE=28999 starts nats-server with --profile 28999: Go's pprof at
+                 http://127.0.0.1:28999/debug/pprof/ while the bench runs.
 
 Scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.description}`).join("\n")}
@@ -55,6 +59,15 @@ every scenario ran (missed targets are reported as FAIL), 1 when one crashed.`;
 function fail(message: string): never {
   console.error(`bench: ${message}`);
   Deno.exit(2);
+}
+
+/** A positive integer from env var `name`, or undefined when unset. */
+function envPositiveInt(name: string): number | undefined {
+  const raw = Deno.env.get(name);
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) fail(`${name} must be a positive integer, got ${raw}`);
+  return n;
 }
 
 let parsed;
@@ -79,7 +92,10 @@ if (opts.help) {
   console.log(USAGE);
   Deno.exit(0);
 }
-const scale: Scale = opts.smoke ? SCALES.smoke : opts.quick ? SCALES.quick : SCALES.full;
+const chosenScale: Scale = opts.smoke ? SCALES.smoke : opts.quick ? SCALES.quick : SCALES.full;
+const e2eSeconds = envPositiveInt("BENCH_E2E_SECONDS");
+const scale: Scale = e2eSeconds === undefined ? chosenScale : { ...chosenScale, e2eSeconds };
+const natsProfilePort = envPositiveInt("BENCH_NATS_PROFILE");
 const repeat = opts.repeat === undefined ? scale.repeat : Number(opts.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) {
   fail(`--repeat must be a positive integer, got ${opts.repeat}`);
@@ -106,6 +122,13 @@ if (loadAverage[0] > 0.5) {
   );
 }
 note(`mode ${scale.name}: ${scenarios.map((s) => s.name).join(", ")}`);
+const memory = measureMemoryTouch();
+note(
+  `memory: ${memory.fresh_gb_s} GB/s written fresh, ${memory.reused_gb_s} GB/s reused` +
+    (memory.fresh_gb_s * 10 < memory.reused_gb_s
+      ? " (fresh memory is dear here: whatever grows pays for it)"
+      : ""),
+);
 
 const work = await Deno.makeTempDir({ prefix: "lm-bench-" });
 const framesFile = `${work}/frames.bin`;
@@ -114,7 +137,9 @@ const absoluteOut = outDir.startsWith("/") ? outDir : `${Deno.cwd()}/${outDir}`;
 const profileDir = opts.profile ? `${absoluteOut}/profiles` : undefined;
 if (profileDir) await Deno.mkdir(profileDir, { recursive: true });
 
-const nats = await NatsServer.start();
+const nats = await NatsServer.start(
+  natsProfilePort === undefined ? {} : { args: ["--profile", String(natsProfilePort)] },
+);
 const nc = await connect({ servers: nats.url, name: "bench", noAsyncTraces: true });
 const results: ScenarioResult[] = [];
 const ctx: BenchContext = {
@@ -210,6 +235,9 @@ const natsBin = await requireNatsServer();
 console.log("");
 console.log(`nats-server ${natsBin.version} (${natsBin.path})`);
 console.log(formatTable(results));
+console.log(
+  `\nmemory: ${memory.fresh_gb_s} GB/s written fresh, ${memory.reused_gb_s} GB/s reused (memory_gauge.ts)`,
+);
 const file = await writeResults(outDir, {
   started: started.toISOString(),
   mode: scale.name,
@@ -217,6 +245,7 @@ const file = await writeResults(outDir, {
   natsServer: `${natsBin.path} ${natsBin.version}`,
   cpus: navigator.hardwareConcurrency,
   loadAverage,
+  memory,
 }, results);
 await Deno.writeTextFile(`${outDir}/rates.svg`, renderRatesSvg(results));
 console.log(`\nresults: ${file}, chart: ${outDir}/rates.svg`);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { MemoryTouch } from "./memory_gauge.ts";
 
 /** One performance target and whether it was met. */
 export interface TargetCheck {
@@ -163,6 +164,8 @@ export interface RunInfo {
   natsServer: string;
   cpus: number;
   loadAverage: number[];
+  /** The machine's price of fresh memory (`memory_gauge.ts`). */
+  memory: MemoryTouch;
 }
 
 /** Writes `results.json` (run info + results) into `dir`. */
