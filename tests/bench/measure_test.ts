@@ -4,7 +4,12 @@
  * against the final medians, not the rate known when the run ended.
  */
 import assert from "node:assert/strict";
-import { rateOf, rateResult, settleTargets } from "../../tools/bench/scenarios/measure.ts";
+import {
+  rateOf,
+  rateResult,
+  saturatedRate,
+  settleTargets,
+} from "../../tools/bench/scenarios/measure.ts";
 import type { BenchContext } from "../../tools/bench/scenarios/context.ts";
 import { target } from "../../tools/bench/results.ts";
 import type { ScenarioResult } from "../../tools/bench/results.ts";
@@ -52,4 +57,23 @@ Deno.test("bench targets: checked again against the final medians of other scena
   const skipped: ScenarioResult = { scenario: "x", status: "skipped", targets: [] };
   settleTargets(ctx, skipped);
   assert.deepEqual(skipped.targets, []);
+});
+
+Deno.test("bench: an end-to-end rate counts as capacity only when it fell short of the offered rate", () => {
+  const ctx = { done: new Map<string, ScenarioResult>() } as unknown as BenchContext;
+  const e2e = (msgs_per_s: number, offered_rate: number): ScenarioResult => ({
+    ...ok("end-to-end-per-message", msgs_per_s),
+    extra: { offered_rate },
+  });
+  assert.equal(saturatedRate(ctx, "end-to-end-per-message"), undefined, "not run");
+  ctx.done.set("end-to-end-per-message", e2e(21_152, 24_727));
+  assert.equal(saturatedRate(ctx, "end-to-end-per-message"), 21_152, "delivered 86 % of offered");
+  ctx.done.set("end-to-end-per-message", e2e(24_500, 24_727));
+  assert.equal(
+    saturatedRate(ctx, "end-to-end-per-message"),
+    undefined,
+    "kept up: not its capacity",
+  );
+  ctx.done.set("end-to-end-per-message", { ...e2e(21_152, 24_727), status: "error" });
+  assert.equal(saturatedRate(ctx, "end-to-end-per-message"), undefined, "failed run");
 });

@@ -93,3 +93,14 @@ export function rateOf(ctx: BenchContext, name: string): number | undefined {
   const r = ctx.done.get(name);
   return r?.status === "ok" ? r.msgs_per_s : undefined;
 }
+
+/**
+ * The delivered rate of an earlier end-to-end scenario when it ran at its
+ * capacity: it delivered under 95 % of the rate it was offered.
+ */
+export function saturatedRate(ctx: BenchContext, name: string): number | undefined {
+  const r = ctx.done.get(name);
+  const offered = Number(r?.extra?.offered_rate);
+  if (r?.status !== "ok" || r.msgs_per_s === undefined || !(offered > 0)) return undefined;
+  return r.msgs_per_s < 0.95 * offered ? r.msgs_per_s : undefined;
+}
