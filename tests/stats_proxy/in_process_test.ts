@@ -12,16 +12,9 @@ import {
 } from "../../services/stats_proxy/mod.ts";
 import { ensureDashboardBundle, freePort, NatsServer } from "../../testing/mod.ts";
 import { metricEvent, RecordingClient } from "./ws_client.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const log = new Logger("stats_proxy", "warn");
-
-async function waitUntil(what: string, cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function status(url: string): Promise<number> {
   const r = await fetch(url);

@@ -7,19 +7,12 @@ import type { MetricEvent } from "../../services/metrics/event.ts";
 import { NatsServer } from "../../testing/mod.ts";
 import { ProxyProcess } from "./proxy_process.ts";
 import { metricEvent, rawUpgrade, RecordingClient } from "./ws_client.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const enc = new TextEncoder();
 
 function publish(nc: NatsConnection, e: MetricEvent | string, subject = "stats-events"): void {
   nc.publish(subject, enc.encode(typeof e === "string" ? e : JSON.stringify(e)));
-}
-
-async function waitUntil(what: string, cond: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** A nats-server, a client connection and a proxy process, torn down afterwards. */
