@@ -59,7 +59,14 @@ export function backoff(
   return exp * (1 - jitter) + random() * exp * jitter;
 }
 
-/** The message of a thrown value, whatever was thrown. */
+/**
+ * The message of a thrown value, whatever was thrown. A JetStream API error
+ * from nats.js (whose message is only a status such as `503`) gets the
+ * server's description appended: `503: maximum bytes exceeded`.
+ */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const description = (err as { api_error?: { description?: unknown } }).api_error?.description;
+  if (typeof description !== "string" || err.message.includes(description)) return err.message;
+  return `${err.message}: ${description}`;
 }

@@ -45,6 +45,15 @@ Deno.test("errorMessage reads Errors and anything else thrown", () => {
   assert.equal(errorMessage(new Error("boom")), "boom");
   assert.equal(errorMessage("plain"), "plain");
   assert.equal(errorMessage(42), "42");
+  // nats.js's JetStream API errors say only the status; the server's words go with it.
+  const full = Object.assign(new Error("503"), {
+    api_error: { code: 503, err_code: 10077, description: "maximum bytes exceeded" },
+  });
+  assert.equal(errorMessage(full), "503: maximum bytes exceeded");
+  const said = Object.assign(new Error("stream not found"), {
+    api_error: { description: "stream not found" },
+  });
+  assert.equal(errorMessage(said), "stream not found");
 });
 
 Deno.test("the readiness line is found among other output, and only whole", () => {
