@@ -4,7 +4,7 @@
  * message that is not Heka is dead-lettered too; nothing stays unacked.
  */
 import assert from "node:assert/strict";
-import { connect } from "nats";
+import { connect, DiscardPolicy } from "nats";
 import { DeadLetterHeaders } from "../../services/http_subscriber/dead_letter.ts";
 import { NatsServer } from "../../testing/mod.ts";
 import {
@@ -148,6 +148,85 @@ Deno.test("dead letters go to a stream that already takes the dead-letter subjec
     assert.equal(m.header.get(DeadLetterHeaders.Reason), "HTTP 422: no");
   } finally {
     if (sub) assert.equal((await sub.stop()).code, 0, sub.stderr);
+    await sink.close();
+    await nc.close();
+    await server.dispose();
+  }
+});
+
+Deno.test("a dead letter that cannot be stored (stream full) holds its message unacked until it can", async () => {
+  const server = await NatsServer.start();
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
+  const sink = Sink.start((r) =>
+    r.body.includes("POISON") ? new Response("no", { status: 400 }) : new Response("ok")
+  );
+  let sub: SubscriberProcess | undefined;
+  try {
+    // The operator's stream, bounded and refusing new messages when full.
+    const jsm = await nc.jetstreamManager();
+    const config = {
+      name: STREAM,
+      subjects: [SUBJECT, DEAD],
+      max_bytes: 64 * 1024,
+      discard: DiscardPolicy.New,
+    };
+    await jsm.streams.add(config);
+    const js = nc.jetstream();
+    const poison = hekaMessages(1, "POISON");
+    await publishAll(js, SUBJECT, [...hekaMessages(5, "good"), ...poison]);
+    // Fill it to the brim with good messages.
+    let fillers = 0;
+    for (;;) {
+      try {
+        await js.publish(SUBJECT, hekaMessages(1, `filler-${fillers}`)[0].bytes);
+        fillers++;
+      } catch (err) {
+        const api = (err as { api_error?: { description?: string } }).api_error;
+        assert.match(api?.description ?? String(err), /maximum bytes exceeded/);
+        break;
+      }
+    }
+
+    sub = SubscriberProcess.spawn({
+      SUB_NATS_URL: server.url,
+      SUB_REMOTE_URL: sink.url(),
+      SUB_DURABLE: "dl-full",
+      SUB_DELIVER_ALL: "true",
+      SUB_BATCH_SIZE: "1",
+      SUB_BATCH_TIMEOUT: "50ms",
+      SUB_REJECT_ATTEMPTS: "1",
+      SUB_RETRY_MIN: "20ms",
+    });
+    await sub.waitReady();
+    assert.ok(
+      await waitUntil(
+        () =>
+          /could not store dead letters; retrying.*error="503: maximum bytes exceeded"/.test(
+            sub!.stderr,
+          ),
+        15_000,
+      ),
+      sub.stderr,
+    );
+    // Every good message was delivered; the poison one is neither acked nor lost.
+    assert.ok(await waitUntil(() => sink.accepted.length === 5 + fillers, 10_000));
+    // (The good ones' acks land a moment after their POSTs.)
+    let held = await jsm.consumers.info(STREAM, "dl-full");
+    for (let i = 0; i < 100 && held.num_ack_pending > 1; i++) {
+      await sleep(100);
+      held = await jsm.consumers.info(STREAM, "dl-full");
+    }
+    assert.equal(held.num_ack_pending, 1, JSON.stringify(held));
+    assert.equal(held.num_pending, 0, JSON.stringify(held));
+
+    // Room again: the dead letter is stored and the message acked.
+    await jsm.streams.update(STREAM, { ...config, max_bytes: 1024 * 1024 });
+    assert.ok(await consumerSettled(nc, STREAM, "dl-full", 15_000), sub.stderr);
+    const dead = await storedOn(nc, STREAM, DEAD);
+    assert.equal(dead.length, 1);
+    assert.deepEqual([...dead[0].data], [...poison[0].bytes]);
+  } finally {
+    if (sub) assert.equal((await sub.stop(40_000)).code, 0, sub.stderr);
     await sink.close();
     await nc.close();
     await server.dispose();
