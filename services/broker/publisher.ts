@@ -190,6 +190,8 @@ export class JetStreamPublisher {
   #seq = 0;
   #connected = true;
   #failing = false;
+  /** Why {@link #failing}: what JetStream said, or that its acks are overdue. */
+  #failReason = "";
   #lastNoStreamCall = 0;
   #capacity: PromiseWithResolvers<void> | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
@@ -241,6 +243,18 @@ export class JetStreamPublisher {
    */
   get available(): boolean {
     return this.#connected && !this.#failing && !this.#closed;
+  }
+
+  /**
+   * Why publishes are not being stored now (undefined while {@link available}):
+   * e.g. `JetStream refuses publishes: maximum bytes exceeded`, for answers
+   * and `/health`.
+   */
+  get trouble(): string | undefined {
+    if (this.#closed) return "publisher closed";
+    if (!this.#connected) return "not connected to NATS";
+    if (this.#failing) return this.#failReason || "JetStream is not storing publishes";
+    return undefined;
   }
 
   /**
@@ -423,6 +437,7 @@ export class JetStreamPublisher {
     this.stats.errorAcks++;
     if (!this.#failing) this.#log.warn("JetStream refused a publish; resending", { reason });
     this.#failing = true;
+    this.#failReason = `JetStream refuses publishes: ${reason}`;
     e.retryAt = performance.now() + Math.min(2000, 100 * 2 ** Math.min(e.attempts, 5));
     if (noStream && this.#onNoStream && performance.now() - this.#lastNoStreamCall > 2000) {
       this.#lastNoStreamCall = performance.now();
@@ -477,6 +492,7 @@ export class JetStreamPublisher {
     }
     if (timedOut > 0) {
       this.#failing = true;
+      this.#failReason = "JetStream acknowledgements are overdue";
       this.#log.warn("JetStream acks overdue; resending", { count: timedOut });
     }
   }

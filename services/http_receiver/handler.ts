@@ -56,13 +56,9 @@ function notStored(
     );
   }
   m.unavailable.value++;
-  return error(
-    503,
-    outcome === "timeout"
-      ? "broker did not acknowledge in time, retry"
-      : "broker unavailable, retry later",
-    RETRY_AFTER,
-  );
+  const why = publisher.trouble ??
+    (outcome === "timeout" ? "broker did not acknowledge in time" : "broker unavailable");
+  return error(503, `${why}, retry later`, RETRY_AFTER);
 }
 
 /** Whether a request's Content-Type is a Heka stream. */
@@ -102,7 +98,11 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
     if (!o.publisher.available) {
       m.unavailable.value++;
       await req.body?.cancel().catch(() => {});
-      return error(503, "broker unavailable, retry later", RETRY_AFTER);
+      return error(
+        503,
+        `${o.publisher.trouble ?? "broker unavailable"}, retry later`,
+        RETRY_AFTER,
+      );
     }
     const stream = isStreamBody(req);
     const body = stream ? await streams.readChunks(req) : await bodies.read(req);

@@ -100,8 +100,10 @@ export class ReceiverMetrics {
    */
   health(): { ok: boolean } & Record<string, unknown> {
     const rejection = this.publisher.lastRejection;
+    const trouble = this.publisher.trouble;
     return {
       ok: this.publisher.available,
+      ...(trouble ? { trouble } : {}),
       maxMessageBytes: this.maxMessageBytes(),
       ...(rejection
         ? { lastRejection: { reason: rejection.reason, at: new Date(rejection.at).toISOString() } }

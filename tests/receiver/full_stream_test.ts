@@ -140,6 +140,10 @@ for (const full of FULL) {
           const before = await receiverHealth(tcp.stats);
           assert.ok(Number(before.stored_total) < TCP_MESSAGES, JSON.stringify(before));
           assert.equal(before.rejected_total, 0, "a full store is not a permanent refusal");
+          // /health says why nothing is stored.
+          assert.equal(before.ok, false);
+          assert.match(String(before.trouble), /^JetStream refuses publishes: /);
+          assert.match(String(before.trouble), full.refusal);
 
           // Fill what room is left (a packed chunk may not fit where a small message does).
           const fillers = await fillUp(js, SUBJECT, 500, full.refusal);
@@ -149,6 +153,7 @@ for (const full of FULL) {
           const r = await postMessage(http.port, refused.bytes);
           assert.equal(r.status, 503, JSON.stringify(r.json));
           assert.ok(r.headers.get("retry-after"), "503 says when to retry");
+          assert.match(String(r.json.message), full.refusal, "503 says why");
 
           // The operator makes room; everything accepted is stored, each message once.
           await full.makeRoom(jsm);
