@@ -33,7 +33,10 @@ export function makeMessage(
 /**
  * Every log message stored in a stream, in order (fetched with a fresh
  * ordered consumer): a chunk counts as its messages, each with the chunk's
- * sequence and `chunk` set.
+ * sequence and `chunk` set. When the consumer has not read everything
+ * within `timeoutMs` (nats.js's ordered consumer stalls now and then on
+ * nats-server 2.9.10), the stream is read again message by message, by
+ * sequence.
  */
 export async function readStream(
   nc: NatsConnection,
@@ -41,17 +44,38 @@ export async function readStream(
   timeoutMs = 10_000,
 ): Promise<StoredMessage[]> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`reading ${stream} took over ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+  // The consumer stops itself at timeoutMs; this is in case stopping hangs too.
+  const stalled = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs + 2000);
   });
   try {
-    return await Promise.race([readAll(nc, stream, timeoutMs), deadline]);
+    const read = await Promise.race([readAll(nc, stream, timeoutMs), stalled]);
+    return read ?? await readBySequence(nc, stream);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** {@link readStream} by direct gets, one sequence at a time (slower, never stalls). */
+async function readBySequence(nc: NatsConnection, stream: string): Promise<StoredMessage[]> {
+  const jsm = await nc.jetstreamManager();
+  const { state } = await jsm.streams.info(stream);
+  const out: StoredMessage[] = [];
+  for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
+    let m;
+    try {
+      m = await jsm.streams.getMessage(stream, { seq });
+    } catch (err) {
+      if (/no message found/i.test(String(err))) continue; // a gap (deleted message)
+      throw err;
+    }
+    if (isChunk(m.header?.get(FORMAT_HEADER))) {
+      for (const data of splitChunk(m.data).messages) {
+        out.push({ data, subject: m.subject, seq: m.seq, chunk: true });
+      }
+    } else out.push({ data: m.data, subject: m.subject, seq: m.seq, chunk: false });
+  }
+  return out;
 }
 
 /** One log message read back from a stream. */
@@ -63,11 +87,12 @@ export interface StoredMessage {
   chunk: boolean;
 }
 
+/** {@link readStream} with an ordered consumer; undefined when it stopped before the end. */
 async function readAll(
   nc: NatsConnection,
   stream: string,
   timeoutMs: number,
-): Promise<StoredMessage[]> {
+): Promise<StoredMessage[] | undefined> {
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
   const total = (await jsm.streams.info(stream)).state.messages;
@@ -92,7 +117,7 @@ async function readAll(
     clearTimeout(timer);
     iter.stop();
   }
-  return out;
+  return read >= total ? out : undefined;
 }
 
 /** Every raw JetStream message of a stream (not unpacked). */
