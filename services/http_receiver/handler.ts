@@ -96,13 +96,8 @@ export function createHandler(o: HandlerOptions): (req: Request) => Promise<Resp
       }
     }
     if (!o.publisher.available) {
-      m.unavailable.value++;
       await req.body?.cancel().catch(() => {});
-      return error(
-        503,
-        `${o.publisher.trouble ?? "broker unavailable"}, retry later`,
-        RETRY_AFTER,
-      );
+      return notStored(m, "unavailable", o.publisher);
     }
     const stream = isStreamBody(req);
     const body = stream ? await streams.readChunks(req) : await bodies.read(req);
