@@ -1,6 +1,10 @@
 /**
  * Waiting in tests: polling a condition, and a receiver's `/health`.
  *
+ * Two ways to wait, one module: {@link waitUntil} throws naming what never
+ * happened; {@link pollUntil} answers whether it happened, for a test that
+ * asserts with its own message (a process's stderr, say).
+ *
  * @module
  */
 
@@ -10,11 +14,26 @@ export async function waitUntil(
   cond: () => boolean | Promise<boolean>,
   ms = 10_000,
 ): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+  if (!(await pollUntil(cond, ms, 25))) {
+    throw new Error(`timed out after ${ms} ms waiting for ${what}`);
   }
+}
+
+/**
+ * Polls `cond` every `everyMs` until it holds or `ms` passed; resolves with
+ * whether it held (checked once more at the deadline).
+ */
+export async function pollUntil(
+  cond: () => boolean | Promise<boolean>,
+  ms: number,
+  everyMs = 50,
+): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return await cond();
 }
 
 /** A receiver's `/health` JSON, from the stats address of its readiness line. */

@@ -11,13 +11,13 @@ import {
   hekaMessages,
   makeStream,
   parseLines,
+  pollUntil,
   publishAll,
   Sink,
   sleep,
   SubscriberProcess,
   tearDown,
   testLog,
-  waitUntil,
 } from "./helpers.ts";
 
 const SUBJECT = "lagermeister-test";
@@ -44,7 +44,7 @@ Deno.test("the subscriber waits for a broker that is down at start, creating the
       assert.deepEqual(info.config.subjects, [SUBJECT, `${SUBJECT}.dead`]);
       const msgs = hekaMessages(20, "late-broker");
       await publishAll(nc.jetstream(), SUBJECT, msgs);
-      assert.ok(await waitUntil(() => sink.accepted.length >= 20, 10_000), sub.stderr);
+      assert.ok(await pollUntil(() => sink.accepted.length >= 20, 10_000), sub.stderr);
     } finally {
       await nc.close();
     }
@@ -86,7 +86,7 @@ Deno.test("durable and ephemeral subscribers lose nothing across a nats-server c
     for (const s of subs) await s.waitReady();
     const before = hekaMessages(1500, "before", 500);
     await publishAll(nc.jetstream(), SUBJECT, before);
-    assert.ok(await waitUntil(() => sinks.every((s) => s.accepted.length >= 300), 10_000));
+    assert.ok(await pollUntil(() => sinks.every((s) => s.accepted.length >= 300), 10_000));
     await nc.close();
     await server.kill();
     await sleep(500);
@@ -97,7 +97,7 @@ Deno.test("durable and ephemeral subscribers lose nothing across a nats-server c
     const want = new Set([...before, ...after].map((m) => m.payload));
     for (const [i, sink] of sinks.entries()) {
       const got = () => new Set(parseLines(sink.accepted).map((o) => String(o.Payload)));
-      const complete = await waitUntil(() => got().size >= want.size, 25_000, 200);
+      const complete = await pollUntil(() => got().size >= want.size, 25_000, 200);
       const have = got();
       const missing = [...want].filter((p) => !have.has(p));
       assert.ok(
@@ -131,7 +131,7 @@ Deno.test("a consumer deleted under the subscriber is re-created where it left o
     await sub.waitReady();
     const first = hekaMessages(300, "first");
     await publishAll(nc.jetstream(), SUBJECT, first);
-    assert.ok(await waitUntil(() => sink.accepted.length >= 300, 10_000), sub.stderr);
+    assert.ok(await pollUntil(() => sink.accepted.length >= 300, 10_000), sub.stderr);
     const jsm = await nc.jetstreamManager();
     // nats-server 2.9 may fail a delete racing with the consumer's own writes
     // ("directory not empty"): delete once idle, and retry.
@@ -150,7 +150,7 @@ Deno.test("a consumer deleted under the subscriber is re-created where it left o
     await publishAll(nc.jetstream(), SUBJECT, second);
     const want = new Set([...first, ...second].map((m) => m.payload));
     const got = () => new Set(parseLines(sink.accepted).map((o) => String(o.Payload)));
-    assert.ok(await waitUntil(() => got().size >= want.size, 20_000, 200), sub.stderr);
+    assert.ok(await pollUntil(() => got().size >= want.size, 20_000, 200), sub.stderr);
     assert.match(sub.stderr, /msg="consumer lost"/);
     assert.match(
       sub.stderr,

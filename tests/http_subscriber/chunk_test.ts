@@ -22,6 +22,7 @@ import {
   hekaMessages,
   makeStream,
   parseLines,
+  pollUntil,
   publishAll,
   Sink,
   sleep,
@@ -29,7 +30,6 @@ import {
   SubscriberProcess,
   tearDown,
   type TestMessage,
-  waitUntil,
 } from "./helpers.ts";
 import { connect } from "nats";
 
@@ -110,7 +110,7 @@ Deno.test("chunks and single messages mixed: a failed batch re-posts only its li
     });
     await sub.waitReady();
     assert.ok(
-      await waitUntil(() => countByUuid(sink.accepted).size === all.length, 20_000),
+      await pollUntil(() => countByUuid(sink.accepted).size === all.length, 20_000),
       sub.stderr,
     );
     assert.ok(await consumerSettled(nc, STREAM, "chunks-c1"), "every message acked");
@@ -169,7 +169,7 @@ Deno.test("SIGKILL mid-chunk: the chunk is not acked, redelivered, and every lin
     const chunk1 = new Set(chunks[1].map((m) => m.uuid));
     // Lines of chunk 1 before the hang are delivered, its later lines wait.
     assert.ok(
-      await waitUntil(() => {
+      await pollUntil(() => {
         const n = countByUuid(sink.accepted);
         return [...n.keys()].filter((u) => chunk1.has(u)).length >= 30;
       }, 20_000),
@@ -190,7 +190,7 @@ Deno.test("SIGKILL mid-chunk: the chunk is not acked, redelivered, and every lin
     subs.push(second);
     await second.waitReady();
     assert.ok(
-      await waitUntil(() => countByUuid(sink.accepted).size === all.length, 30_000),
+      await pollUntil(() => countByUuid(sink.accepted).size === all.length, 30_000),
       second.stderr,
     );
     const after = countByUuid(sink.accepted);
@@ -230,7 +230,7 @@ Deno.test("an ack window fitted to big chunks widens again when small ones follo
     await publishChunk(js, hekaMessages(300, "big").map((m) => m.bytes), "big");
     const s = sub;
     assert.ok(
-      await waitUntil(() => /ack window fitted[^\n]*max_ack_pending=16\b/.test(s.stderr), 10_000),
+      await pollUntil(() => /ack window fitted[^\n]*max_ack_pending=16\b/.test(s.stderr), 10_000),
       sub.stderr,
     );
     // Then HTTP single-message POSTs: one line a chunk. In a window of 16 messages each batch
@@ -244,7 +244,7 @@ Deno.test("an ack window fitted to big chunks widens again when small ones follo
       await publishChunk(js, [m.bytes], `small-${i}`);
     }
     assert.ok(
-      await waitUntil(() => countByUuid(sink.accepted).size === 500, 12_000),
+      await pollUntil(() => countByUuid(sink.accepted).size === 500, 12_000),
       `only ${countByUuid(sink.accepted).size} of 500 lines in 12 s\n${sub.stderr}`,
     );
     const seconds = (performance.now() - t0) / 1000;
@@ -347,7 +347,7 @@ Deno.test("a full ack window sends the open batch at once, not after SUB_BATCH_T
     });
     await sub.waitReady();
     assert.ok(
-      await waitUntil(() => countByUuid(sink.accepted).size === all.length, 15_000),
+      await pollUntil(() => countByUuid(sink.accepted).size === all.length, 15_000),
       `only ${countByUuid(sink.accepted).size} of ${all.length} lines\n${sub.stderr}`,
     );
     const seconds = (performance.now() - t0) / 1000;

@@ -12,12 +12,12 @@ import {
   hekaMessages,
   makeStream,
   parseLines,
+  pollUntil,
   publishAll,
   Sink,
   sleep,
   storedOn,
   SubscriberProcess,
-  waitUntil,
 } from "./helpers.ts";
 
 const STREAM = "LAGERMEISTER";
@@ -102,7 +102,7 @@ Deno.test("rejected batches and undecodable messages go to the dead-letter subje
     const later = hekaMessages(25, "later");
     const before = sink.accepted.length;
     await publishAll(js, SUBJECT, later);
-    assert.ok(await waitUntil(() => sink.accepted.length - before >= 25, 10_000), sub.stderr);
+    assert.ok(await pollUntil(() => sink.accepted.length - before >= 25, 10_000), sub.stderr);
 
     // Nothing left unacked; the stream covers the dead-letter subject.
     assert.ok(await consumerSettled(nc, STREAM, "dl"), "every message acked");
@@ -199,7 +199,7 @@ Deno.test("a dead letter that cannot be stored (stream full) holds its message u
     });
     await sub.waitReady();
     assert.ok(
-      await waitUntil(
+      await pollUntil(
         () =>
           /could not store dead letters; retrying.*error="503: maximum bytes exceeded"/.test(
             sub!.stderr,
@@ -209,7 +209,7 @@ Deno.test("a dead letter that cannot be stored (stream full) holds its message u
       sub.stderr,
     );
     // Every good message was delivered; the poison one is neither acked nor lost.
-    assert.ok(await waitUntil(() => sink.accepted.length === 5 + fillers, 10_000));
+    assert.ok(await pollUntil(() => sink.accepted.length === 5 + fillers, 10_000));
     // (The good ones' acks land a moment after their POSTs.)
     let held = await jsm.consumers.info(STREAM, "dl-full");
     for (let i = 0; i < 100 && held.num_ack_pending > 1; i++) {

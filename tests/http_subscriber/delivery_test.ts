@@ -9,12 +9,12 @@ import {
   hekaMessages,
   makeStream,
   parseLines,
+  pollUntil,
   publishAll,
   Sink,
   sleep,
   SubscriberProcess,
   tearDown,
-  waitUntil,
 } from "./helpers.ts";
 
 const STREAM = "LAGERMEISTER";
@@ -63,7 +63,7 @@ Deno.test("every message arrives at least once through a flaky sink, across SIGK
     });
     subs.push(first);
     await first.waitReady();
-    assert.ok(await waitUntil(() => sink.accepted.length >= 2000, 20_000), first.stderr);
+    assert.ok(await pollUntil(() => sink.accepted.length >= 2000, 20_000), first.stderr);
     // Slow answers (2.5 s) outlast the 2 s ack wait: only in-progress acks prevent redelivery.
     const vars = await (await fetch(`http://127.0.0.1:${statsPort}/debug/vars`)).json();
     assert.equal(vars.redelivered, 0, "nothing redelivered while POSTs were merely slow");
@@ -78,7 +78,7 @@ Deno.test("every message arrives at least once through a flaky sink, across SIGK
     await second.waitReady();
     const seen = new Set<string>();
     let checked = 0;
-    const complete = await waitUntil(
+    const complete = await pollUntil(
       () => {
         for (; checked < sink.accepted.length; checked++) {
           const [o] = parseLines([sink.accepted[checked]]);
@@ -140,7 +140,7 @@ Deno.test("two subscribers in one SUB_QGROUP split 3,000 messages between them",
     const msgs = hekaMessages(3000, "group", 500);
     await publishAll(nc.jetstream(), SUBJECT, msgs);
     const all = () => new Set([...sinks[0].accepted, ...sinks[1].accepted]).size;
-    assert.ok(await waitUntil(() => all() >= 3000, 20_000), subs.map((s) => s.stderr).join("\n"));
+    assert.ok(await pollUntil(() => all() >= 3000, 20_000), subs.map((s) => s.stderr).join("\n"));
 
     const shares = sinks.map((s) => new Set(s.accepted).size);
     console.log(

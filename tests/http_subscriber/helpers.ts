@@ -10,30 +10,15 @@ import { encodeMessage } from "../../services/heka/codec.ts";
 import { formatUuid, newField, newMessage } from "../../services/heka/message.ts";
 import { ensureStream } from "../../services/broker/mod.ts";
 import { Logger } from "../../services/log/mod.ts";
+import { sleep } from "../../services/runtime/async.ts";
 import type { ReadyLine } from "../../services/runtime/ready.ts";
 import { ProgramProcess } from "../../testing/program_process.ts";
 
 /** A quiet logger for test code. */
 export const testLog = new Logger("test", "error");
 
-/** Sleeps. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `cond` until true or the timeout; returns whether it became true. */
-export async function waitUntil(
-  cond: () => boolean,
-  timeoutMs: number,
-  everyMs = 50,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (cond()) return true;
-    await sleep(everyMs);
-  }
-  return cond();
-}
+export { pollUntil } from "../helpers/wait.ts";
+export { sleep };
 
 export { Sink, type SinkBehavior, type SinkRequest } from "../../testing/sink.ts";
 

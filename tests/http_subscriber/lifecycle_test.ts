@@ -18,10 +18,10 @@ import {
   hekaMessages,
   makeStream,
   parseLines,
+  pollUntil,
   publishAll,
   Sink,
   SubscriberProcess,
-  waitUntil,
 } from "./helpers.ts";
 
 const STREAM = "LAGERMEISTER";
@@ -208,7 +208,7 @@ Deno.test("what outlasts SUB_SHUTDOWN_TIMEOUT stays unacked and is redelivered t
     try {
       await first.waitReady();
       await publishAll(nc.jetstream(), SUBJECT, hekaMessages(10, "stuck"));
-      assert.ok(await waitUntil(() => stuck.requests.length >= 2, 10_000), first.stderr);
+      assert.ok(await pollUntil(() => stuck.requests.length >= 2, 10_000), first.stderr);
       const t0 = performance.now();
       assert.equal((await first.stop()).code, 0);
       const took = performance.now() - t0;
@@ -218,7 +218,7 @@ Deno.test("what outlasts SUB_SHUTDOWN_TIMEOUT stays unacked and is redelivered t
       assert.equal((await jsm.consumers.info(STREAM, "stuck")).num_ack_pending, 10);
 
       second = SubscriberProcess.spawn({ ...env, SUB_REMOTE_URL: good.url() });
-      assert.ok(await waitUntil(() => good.accepted.length >= 10, 10_000), second.stderr);
+      assert.ok(await pollUntil(() => good.accepted.length >= 10, 10_000), second.stderr);
       assert.equal((await second.stop()).code, 0);
       assert.equal((await jsm.consumers.info(STREAM, "stuck")).num_ack_pending, 0);
     } finally {
@@ -252,11 +252,11 @@ Deno.test("startSubscriber runs in-process and stops cleanly", async () => {
       assert.ok(sub.consumerName);
       const msgs = hekaMessages(120, "inproc");
       await publishAll(nc.jetstream(), SUBJECT, msgs);
-      assert.ok(await waitUntil(() => sink.accepted.length >= 120, 10_000), lines.join("\n"));
+      assert.ok(await pollUntil(() => sink.accepted.length >= 120, 10_000), lines.join("\n"));
       assert.deepEqual(parseLines(sink.accepted).map((o) => o.Payload), msgs.map((m) => m.payload));
       assert.equal(sink.requests[0].headers.get("content-encoding"), "gzip");
       // The sink counts a batch when it answers; the subscriber when the answer arrives.
-      assert.ok(await waitUntil(() => sub.counters.delivered.value === 120, 5_000));
+      assert.ok(await pollUntil(() => sub.counters.delivered.value === 120, 5_000));
       assert.equal(sub.counters.delivered.value, 120);
       assert.equal(sub.heldMessages, 0);
     } finally {

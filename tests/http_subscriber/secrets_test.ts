@@ -9,10 +9,10 @@ import { freePort, NatsServer } from "../../testing/mod.ts";
 import {
   hekaMessages,
   makeStream,
+  pollUntil,
   publishAll,
   Sink,
   SubscriberProcess,
-  waitUntil,
 } from "./helpers.ts";
 
 const TOKEN = "ZaVnC4dhaV2Djfx_aJ93Ht013FC51G9_SeCrEt";
@@ -51,7 +51,7 @@ Deno.test("the remote URL's token never appears in logs, --help or config output
           : new Response("ok"),
       port,
     );
-    assert.ok(await waitUntil(() => sink!.accepted.length >= 20, 15_000), sub.stderr);
+    assert.ok(await pollUntil(() => sink!.accepted.length >= 20, 15_000), sub.stderr);
     assert.equal(sink.requests[0].path, path, "the real URL was used");
     const status = await sub.stop();
     assert.equal(status.code, 0);

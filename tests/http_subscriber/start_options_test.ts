@@ -9,12 +9,12 @@ import {
   hekaMessages,
   makeStream,
   parseLines,
+  pollUntil,
   publishAll,
   Sink,
   sleep,
   SubscriberProcess,
   type TestMessage,
-  waitUntil,
 } from "./helpers.ts";
 
 const STREAM = "LAGERMEISTER";
@@ -58,7 +58,7 @@ async function runUntil(e: Env, env: Record<string, string>, expect: number): Pr
   const sub = SubscriberProcess.spawn(subscriberEnv(e, env));
   try {
     await sub.waitReady();
-    const ok = await waitUntil(() => e.sink.accepted.length - before >= expect, 10_000);
+    const ok = await pollUntil(() => e.sink.accepted.length - before >= expect, 10_000);
     await sleep(300); // anything beyond the expected would show up now
     assert.ok(
       ok,
@@ -96,7 +96,7 @@ Deno.test("start options: all, seq, last, delta and new land on the right first 
       await sub.waitReady();
       const fresh = hekaMessages(3, "fresh");
       await publishAll(e.js, SUBJECT, fresh);
-      assert.ok(await waitUntil(() => e.sink.accepted.length - before >= 3, 10_000), sub.stderr);
+      assert.ok(await pollUntil(() => e.sink.accepted.length - before >= 3, 10_000), sub.stderr);
       await sleep(300);
       const got = parseLines(e.sink.accepted.slice(before)).map((o) => String(o.Payload));
       assert.deepEqual(got, payloads(fresh));

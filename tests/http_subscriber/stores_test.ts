@@ -15,13 +15,13 @@ import { EsBulkSink, freePort, LokiSink, NatsServer, SplunkHecSink } from "../..
 import {
   consumerSettled,
   makeStream,
+  pollUntil,
   publishAll,
   sleep,
   storedOn,
   SubscriberProcess,
   tearDown,
   type TestMessage,
-  waitUntil,
 } from "./helpers.ts";
 
 const STREAM = "LAGERMEISTER";
@@ -107,7 +107,7 @@ Deno.test("es-bulk: mixed item results are retried alone, dead-lettered with the
       SUB_STATS_ADDRESS: `127.0.0.1:${statsPort}`,
     });
     await sub.waitReady();
-    assert.ok(await waitUntil(() => es.docs.size >= 290, 20_000), sub.stderr.slice(-3000));
+    assert.ok(await pollUntil(() => es.docs.size >= 290, 20_000), sub.stderr.slice(-3000));
     const dead = await readDead(nc);
     assert.equal(dead.length, 10, "each poisoned document is one dead letter");
     for (const d of dead) {
@@ -184,7 +184,7 @@ Deno.test("loki: streams by Type/Logger/Hostname, entries in time order, every l
       }
       return seen.size;
     };
-    assert.ok(await waitUntil(() => count() === 400, 20_000), sub.stderr.slice(-3000));
+    assert.ok(await pollUntil(() => count() === 400, 20_000), sub.stderr.slice(-3000));
     assert.deepEqual(loki.malformed, [], "every push valid and in order");
     for (const p of loki.pushes) {
       assert.ok(p.streams.length <= 3);
@@ -221,7 +221,7 @@ Deno.test("splunk-hec: concatenated events with Authorization: Splunk <token>", 
       SUB_SPLUNK_TOKEN: hec.token,
     });
     await sub.waitReady();
-    assert.ok(await waitUntil(() => hec.events.length >= 200, 20_000), sub.stderr.slice(-3000));
+    assert.ok(await pollUntil(() => hec.events.length >= 200, 20_000), sub.stderr.slice(-3000));
     assert.deepEqual(hec.malformed, []);
     const uuids = new Set(hec.events.map((e) => (e.event as { Uuid: string }).Uuid));
     assert.equal(uuids.size, 200);

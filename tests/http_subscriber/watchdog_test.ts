@@ -11,10 +11,10 @@ import { compareVersions } from "../../services/runtime/nats_server_bin.ts";
 import {
   hekaMessages,
   makeStream,
+  pollUntil,
   publishAll,
   Sink,
   SubscriberProcess,
-  waitUntil,
 } from "./helpers.ts";
 
 const STREAM = "LAGERMEISTER";
@@ -49,7 +49,7 @@ Deno.test("watchdog: pending messages but nothing received → the consume is re
       SUB_STATS_ADDRESS: `127.0.0.1:${statsPort}`,
     });
     const ready = await sub.waitReady();
-    assert.ok(await waitUntil(() => sink.accepted.length >= 100, 15_000), "first 100 delivered");
+    assert.ok(await pollUntil(() => sink.accepted.length >= 100, 15_000), "first 100 delivered");
 
     // The consumer stops delivering while messages wait for it — longer than the watchdog
     // may take (up to three 5 s polls, more on a loaded machine), then it is resumed below.
@@ -63,7 +63,7 @@ Deno.test("watchdog: pending messages but nothing received → the consume is re
     assert.ok(vars.stalls >= 1, `stalls counted: ${JSON.stringify(vars)}`);
     await sub.waitForLog(/msg="consuming again"/, 10_000);
     await jsm.consumers.resume(STREAM, ready.consumer!);
-    assert.ok(await waitUntil(() => sink.accepted.length >= 200, 30_000), "the rest delivered");
+    assert.ok(await pollUntil(() => sink.accepted.length >= 200, 30_000), "the rest delivered");
     let exited = false;
     sub.status.then(() => exited = true);
     await new Promise((r) => setTimeout(r, 0));
@@ -123,7 +123,7 @@ Deno.test("watchdog: deliveries the server waits on but we never got (as after a
       30_000,
     );
     assert.ok(
-      await waitUntil(() => new Set(sink.accepted).size >= 300, 30_000),
+      await pollUntil(() => new Set(sink.accepted).size >= 300, 30_000),
       `all 300 delivered, got ${new Set(sink.accepted).size}`,
     );
     const got = new Set(sink.accepted.map((l) => JSON.parse(l).Uuid));

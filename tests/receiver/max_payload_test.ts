@@ -22,6 +22,7 @@ import {
   startTcpReceiver,
   writeInChunks,
 } from "../helpers/receivers.ts";
+import { pollUntil, receiverHealth } from "../helpers/wait.ts";
 
 const MAX_PAYLOAD = 1024 * 1024; // nats-server's default
 /** The largest storable message: per message, and alone in a chunk (id ≤ 48, Lm-* headers, framing). */
@@ -45,20 +46,6 @@ function messageOfSize(total: number): { bytes: Uint8Array; uuid: string } {
     len += total - bytes.length;
   }
   throw new Error(`cannot build a message of ${total} bytes`);
-}
-
-async function waitUntil(ok: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await ok()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return await ok();
-}
-
-async function health(stats: string | undefined): Promise<Record<string, unknown>> {
-  assert.ok(stats, "stats address in the readiness line");
-  return await (await fetch(`http://${stats}/health`)).json();
 }
 
 for (const pack of [true, false]) {
@@ -96,8 +83,8 @@ for (const pack of [true, false]) {
       await writeInChunks(tcp.port, concat(frames), 256 * 1024);
       let h: Record<string, unknown> = {};
       assert.ok(
-        await waitUntil(async () => {
-          h = await health(tcp.stats);
+        await pollUntil(async () => {
+          h = await receiverHealth(tcp.stats);
           return h.stored_total === FITTING && h.too_large === SIZES.length - FITTING;
         }, 10_000),
         `stored ${FITTING}, ${SIZES.length - FITTING} too large: ${JSON.stringify(h)}`,
@@ -168,8 +155,8 @@ Deno.test("a publish JetStream refuses for good is counted, shown in /health, ne
     );
     let h: Record<string, unknown> = {};
     assert.ok(
-      await waitUntil(async () => {
-        h = await health(tcp.stats);
+      await pollUntil(async () => {
+        h = await receiverHealth(tcp.stats);
         return h.stored_total === 1 && h.rejected_total === 1;
       }, 10_000),
       JSON.stringify(h),
@@ -182,7 +169,7 @@ Deno.test("a publish JetStream refuses for good is counted, shown in /health, ne
     assert.match(tcp.proc.stderr, /level=error .*publish refused by the server; not resending/);
     const resentBefore = h.resent_total;
     await new Promise((r) => setTimeout(r, 1500));
-    assert.equal((await health(tcp.stats)).resent_total, resentBefore, "not resent");
+    assert.equal((await receiverHealth(tcp.stats)).resent_total, resentBefore, "not resent");
 
     const r = await postMessage(http.port, messageOfSize(3000).bytes);
     assert.equal(r.status, 413, JSON.stringify(r.json));
@@ -226,8 +213,8 @@ Deno.test("packed: chunks fit the stream's max_msg_size; larger messages are cou
     );
     let h: Record<string, unknown> = {};
     assert.ok(
-      await waitUntil(async () => {
-        h = await health(tcp.stats);
+      await pollUntil(async () => {
+        h = await receiverHealth(tcp.stats);
         return h.stored_total === 21 && h.too_large === 1;
       }, 10_000),
       JSON.stringify(h),

@@ -15,6 +15,7 @@ import {
   renewServerCertificate,
   servedCertificate,
 } from "./certs.ts";
+import { pollUntil } from "../helpers/wait.ts";
 
 const TOKEN_A = "tok-A-7f3c9d1e5b2a4c6d8e0f";
 const TOKEN_B = "tok-B-0a9b8c7d6e5f4a3b2c1d";
@@ -35,15 +36,6 @@ async function post(
     client,
   });
   return { status: r.status, body: await r.json(), headers: r.headers };
-}
-
-async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 Deno.test({
@@ -175,8 +167,10 @@ Deno.test({
       const serial = await renewServerCertificate(certs, "renewed.localhost");
       Deno.kill(rcv.proc.pid, "SIGHUP");
       assert.ok(
-        await waitFor(async () =>
-          (await servedCertificate(rcv.port, certs.caCert))?.serial === serial
+        await pollUntil(
+          async () => (await servedCertificate(rcv.port, certs.caCert))?.serial === serial,
+          10_000,
+          100,
         ),
         "the renewed certificate is served",
       );

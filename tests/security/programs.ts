@@ -12,6 +12,7 @@ import { frameMessage } from "../../services/heka/framing.ts";
 import { makeMessage, streamMessages } from "../helpers/messages.ts";
 import { freePort, ProgramProcess, waitForPort } from "../../testing/mod.ts";
 import { concat, postMessage } from "../helpers/receivers.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 /** A program that connects to NATS, by its env prefix. */
 export interface NatsProgram {
@@ -107,15 +108,6 @@ export function assertNoSecrets(started: StartedProgram[], secrets: string[]): v
   }
 }
 
-async function until(what: string, ms: number, ok: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} not within ${ms} ms`);
-}
-
 /** The highest stream sequence any consumer of `stream` has acknowledged. */
 async function ackedUpTo(nc: NatsConnection, stream: string): Promise<number> {
   const jsm = await nc.jetstreamManager();
@@ -157,10 +149,10 @@ export async function exerciseAllPrograms(
     conn.close();
     const posted = await postMessage(http.port, makeMessage(3).bytes);
     assert.equal(posted.status, 200, `HTTP receiver answered ${JSON.stringify(posted.json)}`);
-    await until(
+    await waitUntil(
       "4 messages stored",
-      15_000,
       async () => await streamMessages(admin, "LAGERMEISTER") >= 4,
+      15_000,
     );
     assert.equal(await streamMessages(admin, "LAGERMEISTER"), 4);
 
@@ -172,14 +164,14 @@ export async function exerciseAllPrograms(
     // 4 log messages: 4 stream sequences per message, fewer in chunks.
     const lastSeq = (await (await admin.jetstreamManager()).streams.info("LAGERMEISTER")).state
       .last_seq;
-    await until(
+    await waitUntil(
       "subscriber acked all 4 messages",
-      20_000,
       async () => await ackedUpTo(admin, "LAGERMEISTER") >= lastSeq,
+      20_000,
     );
     await proxy.proc.waitFor(/msg="connected to NATS"/);
     let health: Record<string, unknown> = {};
-    await until("stats proxy healthy", 10_000, async () => {
+    await waitUntil("stats proxy healthy", async () => {
       try {
         const r = await fetch(`http://127.0.0.1:${proxy.port}/health`);
         health = await r.json();

@@ -7,12 +7,7 @@ import assert from "node:assert/strict";
 import { Logger } from "../../services/log/mod.ts";
 import { readTlsFiles, type TlsMaterial, watchTlsFiles } from "../../services/net/tls_files.ts";
 import { hasOpenssl, makeCertificates, renewServerCertificate } from "./certs.ts";
-
-async function until(cond: () => boolean, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return cond();
-}
+import { pollUntil } from "../helpers/wait.ts";
 
 Deno.test({
   name: "TLS files: SIGHUP re-reads, a broken renewal keeps the current pair, file changes count",
@@ -32,7 +27,7 @@ Deno.test({
     try {
       await renewServerCertificate(certs, "by-sighup");
       Deno.kill(Deno.pid, "SIGHUP");
-      assert.ok(await until(() => seen.length === 1), "SIGHUP reloads");
+      assert.ok(await pollUntil(() => seen.length === 1, 10_000, 20), "SIGHUP reloads");
       assert.notEqual(seen[0].cert, first.cert);
 
       // A key that does not match the certificate: logged, not used.
@@ -49,7 +44,7 @@ Deno.test({
     const fast = watchTlsFiles(files, fresh, { onChange: (m) => void changes.push(m), log });
     try {
       await renewServerCertificate(certs, "by-file-change");
-      assert.ok(await until(() => changes.length >= 1), "a file change reloads");
+      assert.ok(await pollUntil(() => changes.length >= 1, 10_000, 20), "a file change reloads");
     } finally {
       fast.close();
       await Deno.remove(certs.dir, { recursive: true });
