@@ -112,7 +112,7 @@ interface OpenChunk {
   /** Earliest deadline of a waiting caller; Infinity when nobody waits. */
   deadline: number;
   done: PromiseWithResolvers<PublishOutcome> | undefined;
-  /** Callers waiting for this chunk ({@link ChunkPacker.store} and `storeAll` calls). */
+  /** Callers this chunk's ack answers: `store` calls, and `storeAll` calls whose last message it holds. */
   callers: number;
   /** A close after this turn of the event loop is scheduled. */
   nudged: boolean;
@@ -205,15 +205,16 @@ export class ChunkPacker implements MessageSink {
     deadline: number,
   ): Promise<PublishOutcome> {
     const waits = new Set<Promise<PublishOutcome>>();
+    let last: OpenChunk | undefined;
     for (const m of messages) {
       const c = this.#add(m);
       if (deadline < c.deadline) c.deadline = deadline;
       c.done ??= Promise.withResolvers<PublishOutcome>();
-      if (!waits.has(c.done.promise)) {
-        waits.add(c.done.promise);
-        c.callers++;
-      }
+      waits.add(c.done.promise);
+      last = c;
     }
+    // The caller is answered with its last chunk: that one counts it (see REJOIN_MS).
+    if (last !== undefined) last.callers++;
     if (this.#open !== undefined) this.#closeIfFull(this.#open);
     this.#nudge();
     const outcomes = await Promise.all(waits);
