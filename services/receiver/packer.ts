@@ -70,7 +70,7 @@ function framable(size: number): Uint8Array {
  * Longest wait, after a chunk of waiting callers was acknowledged, for the
  * callers it answered to come back with their next message (see the module
  * doc). 32 keep-alive HTTP clients on our 2-core machine came back within
- * it; the chunks of http-32 held 20 requests instead of 11.
+ * it; the chunks of http-32 held 28 requests instead of 11.
  */
 export const REJOIN_MS = 1;
 
