@@ -69,11 +69,7 @@ async function readBySequence(nc: NatsConnection, stream: string): Promise<Store
       if (/no message found/i.test(String(err))) continue; // a gap (deleted message)
       throw err;
     }
-    if (isChunk(m.header?.get(FORMAT_HEADER))) {
-      for (const data of splitChunk(m.data).messages) {
-        out.push({ data, subject: m.subject, seq: m.seq, chunk: true });
-      }
-    } else out.push({ data: m.data, subject: m.subject, seq: m.seq, chunk: false });
+    unpack(out, m.data, m.subject, m.seq, m.header?.get(FORMAT_HEADER));
   }
   return out;
 }
@@ -85,6 +81,21 @@ export interface StoredMessage {
   seq: number;
   /** Whether it was stored in a chunk. */
   chunk: boolean;
+}
+
+/** Appends the log messages of one JetStream message: a chunk's each, or the message itself. */
+function unpack(
+  out: StoredMessage[],
+  data: Uint8Array,
+  subject: string,
+  seq: number,
+  format: string | undefined,
+): void {
+  if (!isChunk(format)) {
+    out.push({ data, subject, seq, chunk: false });
+    return;
+  }
+  for (const m of splitChunk(data).messages) out.push({ data: m, subject, seq, chunk: true });
 }
 
 /** {@link readStream} with an ordered consumer; undefined when it stopped before the end. */
@@ -106,11 +117,7 @@ async function readAll(
   try {
     for await (const m of iter) {
       read++;
-      if (isChunk(m.headers?.get(FORMAT_HEADER))) {
-        for (const data of splitChunk(m.data).messages) {
-          out.push({ data, subject: m.subject, seq: m.seq, chunk: true });
-        }
-      } else out.push({ data: m.data, subject: m.subject, seq: m.seq, chunk: false });
+      unpack(out, m.data, m.subject, m.seq, m.headers?.get(FORMAT_HEADER));
       if (read >= total) break;
     }
   } finally {
