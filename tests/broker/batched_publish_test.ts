@@ -5,6 +5,7 @@
  * (SIGSTOP) the socket fills and nats.js queues whole batches, and every
  * message still arrives as sent, on the same connection.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { ensureStream, JetStreamPublisher } from "../../services/broker/mod.ts";
@@ -42,9 +43,9 @@ Deno.test("batched publishes: while nats.js queues batches for a stopped server,
       // 6,000 messages (19 MB) in turns of 150: far more than the socket buffers hold.
       for (let i = 0; i < 6000; i++) {
         pub.send(body(i), `m-${i}`);
-        if (i % 150 === 149) await new Promise((r) => setTimeout(r, 0));
+        if (i % 150 === 149) await sleep(0);
       }
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
     } finally {
       Deno.kill(server.pid!, "SIGCONT");
     }

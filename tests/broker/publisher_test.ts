@@ -1,3 +1,4 @@
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import {
@@ -57,7 +58,7 @@ Deno.test("publisher resends across a broker restart and reports unavailable mea
       pub.send(data, `a-${i}`);
     }
     await server.kill();
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.equal(pub.available, false);
     const t0 = performance.now();
     assert.equal(await pub.publish(data, "during-outage", 2000), "unavailable");

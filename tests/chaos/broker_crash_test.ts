@@ -4,6 +4,7 @@
  * TCP message and every HTTP message answered 200 is in the stream and
  * reaches the sink; receivers and subscriber recover on their own.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { NatsServer, Sink } from "../../testing/mod.ts";
@@ -21,9 +22,9 @@ Deno.test("broker SIGKILLed twice under TCP and HTTP load: nothing accepted is l
     const tcpLoad = tcpStream(tcp.port, 20_000, { perWrite: 50, pauseMs: 15 });
     const httpLoad = httpClients(http.port, 4, () => done, { pauseMs: 5 });
     for (const at of [1500, 2500]) {
-      await new Promise((r) => setTimeout(r, at));
+      await sleep(at);
       await nats.kill();
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
       await nats.restart();
     }
     const tcpUuids = await tcpLoad;

@@ -3,6 +3,7 @@
  * replicas, programs given all three URLs; under load the stream leader's
  * server is killed: nothing accepted is lost, storing continues.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { Sink, startCluster } from "../../testing/mod.ts";
@@ -29,11 +30,11 @@ Deno.test("3-node cluster, R3 stream: killing the stream leader loses nothing", 
 
     const tcpLoad = tcpStream(tcp.port, 10_000, { perWrite: 50, pauseMs: 20 });
     const httpLoad = httpClients(http.port, 4, () => done, { pauseMs: 5 });
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     await leader.kill();
     const tcpUuids = await tcpLoad;
     // Storing continues after the leader is gone.
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     done = true;
     const h = await httpLoad;
     console.log(`HTTP answers: ${JSON.stringify(h.statuses)}`);
@@ -42,7 +43,7 @@ Deno.test("3-node cluster, R3 stream: killing the stream leader loses nothing", 
     for (const t = Date.now(); !newLeader && Date.now() - t < 15_000;) {
       newLeader = await jsm.streams.info("LAGERMEISTER")
         .then((i) => i.cluster?.leader, () => undefined);
-      if (!newLeader) await new Promise((r) => setTimeout(r, 250));
+      if (!newLeader) await sleep(250);
     }
     console.log(`stream leader ${leaderName} killed; new leader ${newLeader}`);
     assert.notEqual(newLeader, leaderName);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import type { NatsConnection } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
@@ -36,7 +37,7 @@ export async function tcpStream(
       }
       let w = 0;
       while (w < data.length) w += await conn.write(data.subarray(w));
-      if (o.pauseMs) await new Promise((r) => setTimeout(r, o.pauseMs));
+      if (o.pauseMs) await sleep(o.pauseMs);
     }
   } finally {
     conn.close();
@@ -75,8 +76,8 @@ export async function httpClients(
       load.slowestMs = Math.max(load.slowestMs, performance.now() - t0);
       load.statuses[status] = (load.statuses[status] ?? 0) + 1;
       if (status === 200) load.accepted.push(m.uuid);
-      else await new Promise((r) => setTimeout(r, 200));
-      if (o.pauseMs) await new Promise((r) => setTimeout(r, o.pauseMs));
+      else await sleep(200);
+      if (o.pauseMs) await sleep(o.pauseMs);
     }
   }));
   return load;
@@ -117,7 +118,7 @@ export async function expectStored(
     } catch (err) {
       lastError = err; // the broker may still be electing a leader
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
   const why = stored === 0 && lastError !== undefined ? ` (reading it failed: ${lastError})` : "";
   assert.equal(
@@ -141,7 +142,7 @@ export async function expectDelivered(
     const got = new Set(sink.accepted.map((l) => JSON.parse(l).Uuid as string));
     missing = [...want].filter((u) => !got.has(u)).length;
     if (missing === 0) break;
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   assert.equal(missing, 0, `${missing} accepted messages never reached the sink`);
   return sink.accepted.length;

@@ -5,6 +5,7 @@
  * Receivers throttle (TCP backpressure, HTTP 503 + Retry-After), their RSS
  * stays bounded, and nothing accepted is lost.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { NatsServer } from "../../testing/mod.ts";
@@ -32,9 +33,9 @@ Deno.test(`overload for ${SECONDS} s: receivers throttle, memory bounded, nothin
   const freezer = (async () => {
     while (!stop()) {
       Deno.kill(nats.pid!, "SIGSTOP");
-      await new Promise((r) => setTimeout(r, 2000));
+      await sleep(2000);
       Deno.kill(nats.pid!, "SIGCONT");
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
     }
   })();
   try {

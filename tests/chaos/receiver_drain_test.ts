@@ -2,6 +2,7 @@
  * Issue #7: a receiver stopped with SIGTERM drains — everything it took
  * from clients is stored before it exits 0.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
@@ -25,11 +26,11 @@ Deno.test("SIGTERM while publishes await acks: both receivers store everything, 
     while (w < data.length) w += await conn.write(data.subarray(w));
     const posts = Array.from({ length: 20 }, (_, i) => makeMessage(10_000 + i));
     const answers = Promise.all(posts.map((m) => postMessage(http.port, m.bytes)));
-    await new Promise((r) => setTimeout(r, 700));
+    await sleep(700);
 
     const tcpExit = tcp.proc.stop("SIGTERM");
     const httpExit = http.proc.stop("SIGTERM");
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     Deno.kill(nats.pid!, "SIGCONT");
     assert.equal((await tcpExit).code, 0, tcp.proc.stderr);
     assert.equal((await httpExit).code, 0, http.proc.stderr);

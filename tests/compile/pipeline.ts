@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
@@ -37,7 +38,7 @@ export async function tcpReceiverPipeline(command: string[], count = 5): Promise
     conn.close();
     const deadline = Date.now() + 10_000;
     while (await streamMessages(nc, "LAGERMEISTER") < count && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     const stored = await readStream(nc, "LAGERMEISTER");
     assert.equal(stored.length, count);

@@ -1,4 +1,5 @@
 // The dashboard's WebSocket client, with a scripted socket (no browser).
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import {
   backoffDelay,
@@ -108,7 +109,7 @@ Deno.test("connects, delivers events, reconnects with backoff after a drop, stop
   sockets[0].drop();
   assert.equal(conn.state.status, "reconnecting");
   assert.equal(conn.state.attempt, 1);
-  await new Promise((r) => setTimeout(r, 30));
+  await sleep(30);
   assert.equal(sockets.length, 2, "retried after the backoff");
   sockets[1].drop(); // still down
   assert.equal(conn.state.attempt, 2);
@@ -127,6 +128,6 @@ Deno.test("connects, delivers events, reconnects with backoff after a drop, stop
   conn.stop();
   assert.equal(conn.state.status, "stopped");
   assert.equal(sockets[2].closedWith, 1000);
-  await new Promise((r) => setTimeout(r, 60));
+  await sleep(60);
   assert.equal(sockets.length, 3, "no reconnect after stop");
 });

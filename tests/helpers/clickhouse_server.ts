@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { sleep } from "../../services/runtime/async.ts";
 import { freePort } from "../../testing/mod.ts";
 
 const CANDIDATES = ["/usr/sbin/clickhouse-server", "/usr/bin/clickhouse-server"];
@@ -144,7 +145,7 @@ export class ClickHouseServer {
       } catch {
         // not up yet
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     const log = await Deno.readTextFile(`${this.dir}/server.err.log`).catch(() => "");
     await this.stop();

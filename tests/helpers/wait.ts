@@ -8,6 +8,8 @@
  * @module
  */
 
+import { sleep } from "../../services/runtime/async.ts";
+
 /** Polls `cond` every 25 ms until it holds; throws naming `what` after `ms`. */
 export async function waitUntil(
   what: string,
@@ -31,7 +33,7 @@ export async function pollUntil(
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, everyMs));
+    await sleep(everyMs);
   }
   return await cond();
 }

@@ -2,6 +2,7 @@
  * Issue #7: HTTP bodies over the limit are refused without being read
  * whole; slow bodies time out; the receiver keeps serving others.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { NatsServer } from "../../testing/mod.ts";
 import { makeMessage } from "../helpers/messages.ts";
@@ -16,7 +17,7 @@ async function rawRequest(port: number, head: string, body: Uint8Array[], pauseM
     for (const part of body) {
       await c.write(part);
       sent += part.length;
-      if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+      if (pauseMs) await sleep(pauseMs);
     }
   } catch {
     // the server closed the connection: that is fine here

@@ -4,6 +4,7 @@
  * SIGTERM; what outlasts SUB_SHUTDOWN_TIMEOUT stays unacked and is
  * redelivered.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import { type MetricEvent, metricEventSchema } from "../../services/metrics/mod.ts";
@@ -37,7 +38,7 @@ async function varsReach(port: number, key: string, n: number, ms = 10_000): Pro
   while (Date.now() < deadline) {
     value = (await debugVars(port))[key];
     if (value >= n) return true;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return false;
 }
@@ -77,7 +78,7 @@ Deno.test("with the stub remote: MetricEvents, /metrics, /debug/vars and /health
       await publishAll(nc.jetstream(), SUBJECT, hekaMessages(200, "stub"));
       assert.ok(await varsReach(port, "delivered", 200), sub.stderr);
       // one more report interval so the last deliveries are in the events
-      await new Promise((r) => setTimeout(r, 1500));
+      await sleep(1500);
       const vars = await debugVars(port);
       assert.equal(vars.delivered, 200);
       assert.equal(vars.batches, 4);
@@ -131,7 +132,7 @@ Deno.test("with the stub remote: MetricEvents, /metrics, /debug/vars and /health
 Deno.test("SIGTERM sends the open batch, waits for it and acks it", async () => {
   await withBroker(async (server, nc) => {
     const sink = Sink.start(async () => {
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
       return new Response("ok");
     });
     const port = freePort();

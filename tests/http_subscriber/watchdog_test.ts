@@ -4,6 +4,7 @@
  * subscriber says why. A paused consumer (nats-server ≥ 2.11) is the
  * reproducible stand-in for a consume that stopped pulling.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { AckPolicy, connect, DeliverPolicy, nanos } from "nats";
 import { freePort, NatsServer } from "../../testing/mod.ts";
@@ -66,7 +67,7 @@ Deno.test("watchdog: pending messages but nothing received → the consume is re
     assert.ok(await pollUntil(() => sink.accepted.length >= 200, 30_000), "the rest delivered");
     let exited = false;
     sub.status.then(() => exited = true);
-    await new Promise((r) => setTimeout(r, 0));
+    await sleep(0);
     assert.equal(exited, false, "still running");
   } finally {
     sub?.kill();

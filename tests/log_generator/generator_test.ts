@@ -3,6 +3,7 @@
  * real TCP listener and a real HTTP server in the test — config errors,
  * --help, counts, signatures, 503 retries, rate, duration and SIGTERM.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { decodeMessage, validateMessage } from "../../services/heka/codec.ts";
 import { FrameSplitter } from "../../services/heka/framing.ts";
@@ -122,7 +123,7 @@ Deno.test("TCP: 600 signed messages over 3 connections arrive valid, unique and 
     // The client closed its connections after the last write; let the server read them out.
     const deadline = Date.now() + 5000;
     while (server.got.frames < 600 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     assert.equal(server.got.connections, 3);
     assert.equal(server.got.frames, 600);
@@ -212,7 +213,7 @@ Deno.test("rate and duration are honoured; SIGTERM stops cleanly with a summary"
     const total = Number(doneLine(proc.stderr).sent);
     const deadline = Date.now() + 5000;
     while (server.got.frames < sent + total && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     assert.equal(server.got.frames, sent + total, "everything counted as sent arrived");
   } finally {

@@ -7,6 +7,7 @@
  * a message alone in a chunk carries a longer id and the Lm-* headers) and
  * one message per JetStream message (`*_PACK=false`).
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { encodeMessage } from "../../services/heka/codec.ts";
@@ -168,7 +169,7 @@ Deno.test("a publish JetStream refuses for good is counted, shown in /health, ne
     );
     assert.match(tcp.proc.stderr, /level=error .*publish refused by the server; not resending/);
     const resentBefore = h.resent_total;
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     assert.equal((await receiverHealth(tcp.stats)).resent_total, resentBefore, "not resent");
 
     const r = await postMessage(http.port, messageOfSize(3000).bytes);

@@ -2,6 +2,7 @@
  * Issue #3: both receivers publish MetricEvents on `stats-events` every
  * second, in the MetricEvent shape of services/metrics/event.ts.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
@@ -39,7 +40,7 @@ Deno.test("receivers publish valid MetricEvents: Throughput counts what was stor
       !((seen.get("tcp-receiver/Throughput") ?? 0) >= 2 &&
         (seen.get("http-receiver/Throughput") ?? 0) >= 1 &&
         (seen.get("tcp-receiver/StreamMessages") ?? 0) > 0)
-    ) await new Promise((r) => setTimeout(r, 100));
+    ) await sleep(100);
     sub.unsubscribe();
     assert.equal(seen.get("tcp-receiver/Throughput"), 2);
     assert.equal(seen.get("http-receiver/Throughput"), 1);

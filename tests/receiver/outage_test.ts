@@ -2,6 +2,7 @@
  * Issue #3 acceptance: the broker stops — HTTP answers 503 promptly, TCP
  * messages sent meanwhile are stored once it is back, nobody restarts.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
@@ -38,7 +39,7 @@ Deno.test("broker outage: HTTP 503 within 2 s, TCP sent during the outage stored
       let w = 0;
       while (w < bytes.length) w += await conn.write(bytes.subarray(w));
     })();
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
 
     await nats.restart();
     await writing;
@@ -46,7 +47,7 @@ Deno.test("broker outage: HTTP 503 within 2 s, TCP sent during the outage stored
     nc = await connect({ servers: nats.url });
     const deadline = Date.now() + 20_000;
     while (await streamMessages(nc, "LAGERMEISTER") < 301 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     const stored = await readStream(nc, "LAGERMEISTER");
     assert.equal(stored.length, 301, "the first HTTP message and all 300 TCP messages");
@@ -55,7 +56,7 @@ Deno.test("broker outage: HTTP 503 within 2 s, TCP sent during the outage stored
     let ok = 0;
     for (let i = 0; i < 50 && ok === 0; i++) {
       if ((await postMessage(http.port, makeMessage(5000 + i).bytes)).status === 200) ok++;
-      else await new Promise((r) => setTimeout(r, 100));
+      else await sleep(100);
     }
     assert.equal(ok, 1, "HTTP receiver accepts again");
     assert.equal(tcp.proc.exited, undefined);

@@ -4,6 +4,7 @@
  * max_payload, `*_PACK=false` keeps one message per uuid, heka-cat reads a
  * chunk, and an `application/x-heka-stream` POST stores many messages.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import {
@@ -28,7 +29,7 @@ import {
 async function waitForMessages(nc: NatsConnection, n: number): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (await streamMessages(nc, "LAGERMEISTER") < n && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

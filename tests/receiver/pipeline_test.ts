@@ -2,6 +2,7 @@
  * Issue #3 acceptance: both receivers into one stream — every message stored
  * exactly once, byte-identical; rejections; filtering.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
@@ -53,7 +54,7 @@ Deno.test("4 TCP streams with garbage and 600 HTTP POSTs are stored exactly once
     assert.deepEqual(statuses.filter((s) => s !== 200), []);
     const deadline = Date.now() + 20_000;
     while (await streamMessages(nc, "LAGERMEISTER") < sent.size && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     const stored = await readStream(nc, "LAGERMEISTER");
     assert.equal(stored.length, sent.size, "stream holds every message exactly once");
@@ -122,9 +123,9 @@ Deno.test("bad requests get 400/400/413/405 and non-matching messages are not st
     );
     const deadline = Date.now() + 5000;
     while (await streamMessages(nc, "LAGERMEISTER") < 2 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const stored = await readStream(nc, "LAGERMEISTER");
     assert.equal(stored.length, 2, "only the two matching messages are stored");
     const health = await (await fetch(`http://127.0.0.1:${http.port}/health`)).json();

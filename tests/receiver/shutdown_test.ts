@@ -3,6 +3,7 @@
  * SIGTERM waits TCPRCVR_SHUTDOWN_TIMEOUT for the unacknowledged publishes,
  * not the default 30 s, then exits 1.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { NatsServer } from "../../testing/mod.ts";
@@ -17,7 +18,7 @@ Deno.test("TCPRCVR_SHUTDOWN_TIMEOUT bounds the wait for unacknowledged publishes
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: tcp.port });
     await conn.write(frameMessage(makeMessage(1).bytes));
     conn.close();
-    await new Promise((r) => setTimeout(r, 300)); // past the pack linger: the chunk is in flight
+    await sleep(300); // past the pack linger: the chunk is in flight
     const t0 = performance.now();
     const status = await tcp.proc.stop();
     const took = performance.now() - t0;

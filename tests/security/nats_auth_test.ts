@@ -6,6 +6,7 @@
  * with a wrong password it logs a clear auth error and keeps retrying.
  * Passwords, tokens, seeds and JWTs never appear in any output.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect, credsAuthenticator, type NatsConnection } from "nats";
 import { guardLateSocketErrors } from "../../services/broker/connection.ts";
@@ -129,7 +130,7 @@ Deno.test("password changed on the server while connected: the receiver keeps re
     nats = await serve("the-new-password");
     await tcp.proc.waitFor(/msg="NATS error" error=AUTHORIZATION_VIOLATION/);
     // Several refused reconnects later it is still running...
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     assert.equal(tcp.proc.exited, undefined, "the receiver must not give up");
     // ...and once the server takes its password again, messages flow.
     await nats.stop();
@@ -143,7 +144,7 @@ Deno.test("password changed on the server while connected: the receiver keeps re
     admin = await connect({ servers: nats.url, user: "lagermeister", pass: PASSWORD });
     const deadline = Date.now() + 10_000;
     while (await streamMessages(admin, "LAGERMEISTER") < 1 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     assert.equal(await streamMessages(admin, "LAGERMEISTER"), 1);
   } finally {

@@ -3,6 +3,7 @@
  * crosses the network in clear), the token on /config over HTTPS, a renewed
  * certificate served without a restart, unusable files refused at start.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { parseEnv } from "../../services/config/mod.ts";
 import { Logger } from "../../services/log/mod.ts";
@@ -55,7 +56,7 @@ Deno.test({
       const serial = await renewServerCertificate(certs, "renewed.localhost");
       let now = await servedCertificate(port, certs.caCert);
       for (let i = 0; i < 100 && now?.serial !== serial; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
         now = await servedCertificate(port, certs.caCert);
       }
       assert.equal(now?.serial, serial);

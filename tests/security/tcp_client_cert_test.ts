@@ -5,6 +5,7 @@
  * CA signed, is refused in the handshake and nothing it sent is stored. A
  * renewed server certificate is served without a restart here too.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { readFixture } from "../heka/fixtures.ts";
@@ -79,7 +80,7 @@ Deno.test({
       // No client certificate, and one signed by nobody the receiver trusts: refused.
       assert.equal(await sendTls(rcv.port, certs.caCert, HEKA), false, "no certificate refused");
       assert.equal(await sendTls(rcv.port, certs.caCert, HEKA, rogue), false, "rogue refused");
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       assert.equal(await streamMessages(nc, "LAGERMEISTER"), 0, "nothing refused was stored");
       const vars1 = await (await fetch(`http://127.0.0.1:${stats}/debug/vars`)).json();
       assert.equal(
@@ -93,7 +94,7 @@ Deno.test({
       assert.equal(await sendTls(rcv.port, certs.caCert, HEKA, good), true);
       const deadline = Date.now() + 10_000;
       while (await streamMessages(nc, "LAGERMEISTER") < 25 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
       assert.equal(await streamMessages(nc, "LAGERMEISTER"), 25);
 
@@ -101,7 +102,7 @@ Deno.test({
       const serial = await renewServerCertificate(certs, "renewed.localhost");
       let now = await servedCertificate(rcv.port, certs.caCert, good);
       for (let i = 0; i < 100 && now?.serial !== serial; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
         now = await servedCertificate(rcv.port, certs.caCert, good);
       }
       assert.equal(now?.serial, serial);

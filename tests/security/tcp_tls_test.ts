@@ -5,6 +5,7 @@
  * TCPRCVR_REQUIRE_SIGNED, `openssl s_client` as a client, a renewed
  * certificate served without a restart, bad files refused at start.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect, type NatsConnection } from "nats";
 import { frameMessage, FrameSplitter } from "../../services/heka/framing.ts";
@@ -38,7 +39,7 @@ async function waitStored(nc: NatsConnection, n: number, ms = 10_000): Promise<n
   while (Date.now() < deadline) {
     stored = await streamMessages(nc, "LAGERMEISTER");
     if (stored >= n) return stored;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return stored;
 }
@@ -215,7 +216,7 @@ Deno.test({
         const serial = await renewServerCertificate(certs, "renewed.localhost");
         let now = await servedCertificate(tlsPort, certs.caCert);
         for (let i = 0; i < 100 && now?.serial !== serial; i++) {
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
           now = await servedCertificate(tlsPort, certs.caCert);
         }
         assert.equal(now?.serial, serial, "the renewed certificate is served");

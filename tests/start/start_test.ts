@@ -3,6 +3,7 @@
  * configuration; logs sent to the TCP and HTTP receivers all appear under
  * the data dir's sink/; Ctrl-C (SIGINT) leaves no process behind.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { frameMessage } from "../../services/heka/framing.ts";
 import { makeMessage } from "../helpers/messages.ts";
@@ -42,7 +43,7 @@ Deno.test("deno task start: whole pipeline, logs land in .data/sink, Ctrl-C stop
       const text = await sinkText(`${dataDir}/sink`);
       missing = want.filter((u) => !text.includes(u));
       if (missing.length === 0) break;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     assert.deepEqual(missing, [], "every message delivered to the local sink");
     const lines = (await sinkText(`${dataDir}/sink`)).trim().split("\n");
@@ -54,7 +55,7 @@ Deno.test("deno task start: whole pipeline, logs land in .data/sink, Ctrl-C stop
     const status = await start.stop("SIGINT", 60_000);
     assert.equal(status.code, 0, start.stderr.slice(-3000));
     assert.ok(pids.length >= 5, `children started: ${pids.length}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.deepEqual(pids.filter(alive), [], "no child process left behind");
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { sleep } from "../../services/runtime/async.ts";
 import { ensureDashboardBundle, freePort, ProgramProcess } from "../../testing/mod.ts";
 
 /** How much of the proxy's output is kept for failure reports. */
@@ -83,7 +84,7 @@ export class ProxyProcess {
       } catch {
         // not listening yet
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     throw new Error(`stats proxy on port ${this.port} not ready after ${ms} ms:\n${this.log}`);
   }

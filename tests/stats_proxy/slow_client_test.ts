@@ -1,6 +1,7 @@
 // A browser that stops reading (a raw WebSocket whose TCP socket is never
 // read again) must not hold up the other clients nor grow the proxy's
 // memory: its events queue up to a bound, then its oldest are dropped.
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { NatsServer } from "../../testing/mod.ts";
@@ -43,7 +44,7 @@ Deno.test("a client that never reads does not slow the others, and memory stays 
         // reading client (in this same busy test process) can follow without drops
         if (i % 500 === 499) {
           await nc.flush();
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(20);
         }
       }
       await nc.flush();

@@ -4,6 +4,7 @@
  * frames, all at once: a well-behaved client's messages still all get
  * stored, memory stays bounded, stuck connections are closed.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { encodeHeader } from "../../services/heka/codec.ts";
@@ -46,7 +47,7 @@ Deno.test(`TCP abuse: ${IDLE} idle conns, slowloris, random bytes, 4 GB header, 
     }
     const deadlineConns = Date.now() + 10_000;
     while ((await health(statsAddr)).connections < IDLE && Date.now() < deadlineConns) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     const idleRss = rssBytes(tcp.proc.pid);
     console.log(`receiver RSS with ${IDLE} idle connections: ${(idleRss / 2 ** 20).toFixed(1)} MB`);
@@ -59,7 +60,7 @@ Deno.test(`TCP abuse: ${IDLE} idle conns, slowloris, random bytes, 4 GB header, 
       try {
         for (let i = 0; i < frame.length - 1; i++) {
           await c.write(frame.subarray(i, i + 1));
-          await new Promise((r) => setTimeout(r, 300));
+          await sleep(300);
         }
         return "not closed";
       } catch {
@@ -103,7 +104,7 @@ Deno.test(`TCP abuse: ${IDLE} idle conns, slowloris, random bytes, 4 GB header, 
     await writeInChunks(tcp.port, concat(good.map((m) => frameMessage(m.bytes))));
     const deadline = Date.now() + 20_000;
     while (await streamMessages(nc, "LAGERMEISTER") < 2000 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     const took = performance.now() - t0;
     assert.equal(await streamMessages(nc, "LAGERMEISTER"), 2000, "every good message stored");
@@ -123,7 +124,7 @@ Deno.test(`TCP abuse: ${IDLE} idle conns, slowloris, random bytes, 4 GB header, 
     // 3. Idle connections are closed after the idle timeout.
     const idleDeadline = Date.now() + 15_000;
     while ((await health(statsAddr)).connections > 0 && Date.now() < idleDeadline) {
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
     assert.equal((await health(statsAddr)).connections, 0, "idle connections timed out");
     assert.equal(tcp.proc.exited, undefined, "the receiver is still running");

@@ -5,6 +5,7 @@
  * after a broker crash is the message that was read, never bytes of a later
  * read.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { decodeMessage } from "../../services/heka/codec.ts";
@@ -47,18 +48,18 @@ Deno.test("TCPRCVR_PACK=false: messages resent after a broker crash are the byte
     // after the restart, while later reads keep filling pooled buffers.
     const start = Date.now();
     while (await streamMessages(nc0, "LAGERMEISTER") < 1500 && Date.now() - start < 20_000) {
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     await nc0.close();
     await nats.kill();
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     await nats.restart();
     const sent = new Set(await load);
     const nc = await connect({ servers: nats.url });
     try {
       const deadline = Date.now() + 30_000;
       while (await streamMessages(nc, "LAGERMEISTER") < sent.size && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
       const raw = await rawMessages(nc, "LAGERMEISTER");
       const stored = new Set<string>();

@@ -2,6 +2,7 @@
  * Issue #3 acceptance: signed streams — good signatures stored, bad ones
  * dropped, unsigned ones dropped only with TCPRCVR_REQUIRE_SIGNED.
  */
+import { sleep } from "../../services/runtime/async.ts";
 import assert from "node:assert/strict";
 import { connect } from "nats";
 import { frameMessage } from "../../services/heka/framing.ts";
@@ -37,9 +38,9 @@ async function run(
     const expected = requireSigned ? 2 : 3;
     const deadline = Date.now() + 5000;
     while (await streamMessages(nc, "LAGERMEISTER") < expected && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const stored = (await readStream(nc, "LAGERMEISTER")).length;
     const m = ["", tcp.stats];
     assert.ok(tcp.stats, "stats address in the readiness line");
